@@ -1,0 +1,106 @@
+//! `MqttDecoder`: incremental decoding of a byte stream into packets.
+
+use bytes::BytesMut;
+
+use crate::{CodecError, FixedHeader, Packet, ProtocolVersion, MAX_PACKET_SIZE};
+
+/// How much buffer to reserve at once for a packet still arriving. Memory then grows with the
+/// bytes that actually arrive, not with what a fixed header announces.
+const RESERVE_STEP: usize = 64 * 1024;
+
+/// Turns a stream of bytes, split anywhere, into packets.
+///
+/// Feed it the receive buffer after each read; it returns `Ok(None)` while a packet is
+/// incomplete (never an error), and checks the announced size against the maximum packet size
+/// from the fixed header alone, before the body is buffered.
+///
+/// After it decodes a CONNECT, the decoder switches to the version that CONNECT declares, so a
+/// server can start with any version.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use flowsdk_codec::{MqttDecoder, Packet, ProtocolVersion};
+///
+/// let mut decoder = MqttDecoder::new(ProtocolVersion::V5).with_max_packet_size(1024);
+/// let mut buf = BytesMut::from(&[0xC0][..]); // first byte of a PINGREQ
+/// assert_eq!(decoder.decode(&mut buf)?, None);
+/// buf.extend_from_slice(&[0x00]);
+/// assert_eq!(decoder.decode(&mut buf)?, Some(Packet::PingReq));
+/// # Ok::<(), flowsdk_codec::CodecError>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct MqttDecoder {
+    version: ProtocolVersion,
+    max_packet_size: u32,
+}
+
+impl MqttDecoder {
+    /// A decoder for `version` accepting packets up to the protocol's maximum size
+    /// ([`MAX_PACKET_SIZE`]).
+    pub fn new(version: ProtocolVersion) -> Self {
+        MqttDecoder {
+            version,
+            max_packet_size: MAX_PACKET_SIZE,
+        }
+    }
+
+    /// Refuses packets larger than `max` bytes, fixed header included (the Maximum Packet Size
+    /// this side announced). Default: [`MAX_PACKET_SIZE`].
+    #[must_use]
+    pub fn with_max_packet_size(mut self, max: u32) -> Self {
+        self.max_packet_size = max;
+        self
+    }
+
+    /// The maximum packet size in force.
+    pub fn max_packet_size(&self) -> u32 {
+        self.max_packet_size
+    }
+
+    /// Changes the maximum packet size.
+    pub fn set_max_packet_size(&mut self, max: u32) {
+        self.max_packet_size = max;
+    }
+
+    /// The protocol version packets are decoded with.
+    pub fn version(&self) -> ProtocolVersion {
+        self.version
+    }
+
+    /// Changes the protocol version.
+    pub fn set_version(&mut self, version: ProtocolVersion) {
+        self.version = version;
+    }
+
+    /// Takes one whole packet off the front of `src`, or returns `Ok(None)` and leaves `src`
+    /// as it is when the packet is not complete yet.
+    ///
+    /// # Errors
+    /// Any [`CodecError`]; the connection should then be closed (with a DISCONNECT carrying
+    /// [`CodecError::reason_code`] where the protocol allows), as the stream can no longer be
+    /// framed.
+    pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Packet>, CodecError> {
+        let Some(header) = FixedHeader::peek(src, self.max_packet_size)? else {
+            return Ok(None);
+        };
+        let frame_len = header.frame_len();
+        if src.len() < frame_len {
+            src.reserve((frame_len - src.len()).min(RESERVE_STEP));
+            return Ok(None);
+        }
+        let mut frame = src.split_to(frame_len);
+        let body = frame.split_off(header.header_len).freeze();
+        let packet = Packet::decode_body(&header, body, self.version)?;
+        if let Packet::Connect(connect) = &packet {
+            self.version = connect.protocol_version;
+        }
+        Ok(Some(packet))
+    }
+}
+
+impl Default for MqttDecoder {
+    /// A 5.0 decoder with the protocol's maximum packet size.
+    fn default() -> Self {
+        MqttDecoder::new(ProtocolVersion::V5)
+    }
+}

@@ -1,0 +1,739 @@
+//! MQTT 5.0 properties (section 2.2.2): identifiers, values, and the set each packet allows.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::wire::{check_binary, put_binary, put_str, put_vbi, variable_byte_integer_len, Reader};
+use crate::{CodecError, MqttString, PacketType, QoS, TopicName};
+
+macro_rules! property_ids {
+    ($( $(#[$doc:meta])* $name:ident = $value:literal, $text:literal; )*) => {
+        /// A property identifier (section 2.2.2.2).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[repr(u8)]
+        pub enum PropertyId {
+            $( $(#[$doc])* $name = $value, )*
+        }
+
+        impl PropertyId {
+            /// The specification's name, e.g. `"Topic Alias"`.
+            pub fn name(self) -> &'static str {
+                match self { $( PropertyId::$name => $text, )* }
+            }
+
+            /// The identifier for a wire value.
+            ///
+            /// # Errors
+            /// [`CodecError::UnknownPropertyId`] for values the specification does not define.
+            pub fn from_u32(id: u32) -> Result<Self, CodecError> {
+                match id {
+                    $( $value => Ok(PropertyId::$name), )*
+                    id => Err(CodecError::UnknownPropertyId { id }),
+                }
+            }
+
+            /// Every property identifier, in numeric order.
+            pub fn all() -> &'static [PropertyId] {
+                &[ $( PropertyId::$name, )* ]
+            }
+        }
+    };
+}
+
+property_ids! {
+    /// 0x01 Payload Format Indicator (PUBLISH, will).
+    PayloadFormatIndicator = 0x01, "Payload Format Indicator";
+    /// 0x02 Message Expiry Interval (PUBLISH, will).
+    MessageExpiryInterval = 0x02, "Message Expiry Interval";
+    /// 0x03 Content Type (PUBLISH, will).
+    ContentType = 0x03, "Content Type";
+    /// 0x08 Response Topic (PUBLISH, will).
+    ResponseTopic = 0x08, "Response Topic";
+    /// 0x09 Correlation Data (PUBLISH, will).
+    CorrelationData = 0x09, "Correlation Data";
+    /// 0x0B Subscription Identifier (PUBLISH, SUBSCRIBE).
+    SubscriptionIdentifier = 0x0B, "Subscription Identifier";
+    /// 0x11 Session Expiry Interval (CONNECT, CONNACK, DISCONNECT).
+    SessionExpiryInterval = 0x11, "Session Expiry Interval";
+    /// 0x12 Assigned Client Identifier (CONNACK).
+    AssignedClientIdentifier = 0x12, "Assigned Client Identifier";
+    /// 0x13 Server Keep Alive (CONNACK).
+    ServerKeepAlive = 0x13, "Server Keep Alive";
+    /// 0x15 Authentication Method (CONNECT, CONNACK, AUTH).
+    AuthenticationMethod = 0x15, "Authentication Method";
+    /// 0x16 Authentication Data (CONNECT, CONNACK, AUTH).
+    AuthenticationData = 0x16, "Authentication Data";
+    /// 0x17 Request Problem Information (CONNECT).
+    RequestProblemInformation = 0x17, "Request Problem Information";
+    /// 0x18 Will Delay Interval (will).
+    WillDelayInterval = 0x18, "Will Delay Interval";
+    /// 0x19 Request Response Information (CONNECT).
+    RequestResponseInformation = 0x19, "Request Response Information";
+    /// 0x1A Response Information (CONNACK).
+    ResponseInformation = 0x1A, "Response Information";
+    /// 0x1C Server Reference (CONNACK, DISCONNECT).
+    ServerReference = 0x1C, "Server Reference";
+    /// 0x1F Reason String (acknowledgements, CONNACK, DISCONNECT, AUTH).
+    ReasonString = 0x1F, "Reason String";
+    /// 0x21 Receive Maximum (CONNECT, CONNACK).
+    ReceiveMaximum = 0x21, "Receive Maximum";
+    /// 0x22 Topic Alias Maximum (CONNECT, CONNACK).
+    TopicAliasMaximum = 0x22, "Topic Alias Maximum";
+    /// 0x23 Topic Alias (PUBLISH).
+    TopicAlias = 0x23, "Topic Alias";
+    /// 0x24 Maximum QoS (CONNACK).
+    MaximumQoS = 0x24, "Maximum QoS";
+    /// 0x25 Retain Available (CONNACK).
+    RetainAvailable = 0x25, "Retain Available";
+    /// 0x26 User Property (every packet that has properties).
+    UserProperty = 0x26, "User Property";
+    /// 0x27 Maximum Packet Size (CONNECT, CONNACK).
+    MaximumPacketSize = 0x27, "Maximum Packet Size";
+    /// 0x28 Wildcard Subscription Available (CONNACK).
+    WildcardSubscriptionAvailable = 0x28, "Wildcard Subscription Available";
+    /// 0x29 Subscription Identifier Available (CONNACK).
+    SubscriptionIdentifierAvailable = 0x29, "Subscription Identifier Available";
+    /// 0x2A Shared Subscription Available (CONNACK).
+    SharedSubscriptionAvailable = 0x2A, "Shared Subscription Available";
+}
+
+impl PropertyId {
+    /// The wire value.
+    pub fn as_u8(self) -> u8 {
+        self as u8
+    }
+
+    const fn bit(self) -> u64 {
+        1u64 << (self as u8)
+    }
+
+    /// Where the properties appear: `Some(packet)` for a packet, `None` for will properties.
+    /// `true` when this property is allowed there (section 2.2.2.2).
+    pub fn is_allowed_in(self, scope: Option<PacketType>) -> bool {
+        allowed_mask(scope) & self.bit() != 0
+    }
+
+    /// `true` when the property may appear more than once in `scope`: User Property anywhere,
+    /// Subscription Identifier in PUBLISH (one per matching subscription).
+    pub fn may_repeat_in(self, scope: Option<PacketType>) -> bool {
+        match self {
+            PropertyId::UserProperty => true,
+            PropertyId::SubscriptionIdentifier => scope == Some(PacketType::Publish),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for PropertyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (0x{:02X})", self.name(), *self as u8)
+    }
+}
+
+const fn mask(ids: &[PropertyId]) -> u64 {
+    let mut m = 0;
+    let mut i = 0;
+    while i < ids.len() {
+        m |= ids[i].bit();
+        i += 1;
+    }
+    m
+}
+
+use PropertyId as P;
+
+const CONNECT_MASK: u64 = mask(&[
+    P::SessionExpiryInterval,
+    P::ReceiveMaximum,
+    P::MaximumPacketSize,
+    P::TopicAliasMaximum,
+    P::RequestResponseInformation,
+    P::RequestProblemInformation,
+    P::UserProperty,
+    P::AuthenticationMethod,
+    P::AuthenticationData,
+]);
+const WILL_MASK: u64 = mask(&[
+    P::WillDelayInterval,
+    P::PayloadFormatIndicator,
+    P::MessageExpiryInterval,
+    P::ContentType,
+    P::ResponseTopic,
+    P::CorrelationData,
+    P::UserProperty,
+]);
+const CONNACK_MASK: u64 = mask(&[
+    P::SessionExpiryInterval,
+    P::ReceiveMaximum,
+    P::MaximumQoS,
+    P::RetainAvailable,
+    P::MaximumPacketSize,
+    P::AssignedClientIdentifier,
+    P::TopicAliasMaximum,
+    P::ReasonString,
+    P::UserProperty,
+    P::WildcardSubscriptionAvailable,
+    P::SubscriptionIdentifierAvailable,
+    P::SharedSubscriptionAvailable,
+    P::ServerKeepAlive,
+    P::ResponseInformation,
+    P::ServerReference,
+    P::AuthenticationMethod,
+    P::AuthenticationData,
+]);
+const PUBLISH_MASK: u64 = mask(&[
+    P::PayloadFormatIndicator,
+    P::MessageExpiryInterval,
+    P::TopicAlias,
+    P::ResponseTopic,
+    P::CorrelationData,
+    P::UserProperty,
+    P::SubscriptionIdentifier,
+    P::ContentType,
+]);
+const ACK_MASK: u64 = mask(&[P::ReasonString, P::UserProperty]);
+const SUBSCRIBE_MASK: u64 = mask(&[P::SubscriptionIdentifier, P::UserProperty]);
+const UNSUBSCRIBE_MASK: u64 = mask(&[P::UserProperty]);
+const DISCONNECT_MASK: u64 = mask(&[
+    P::SessionExpiryInterval,
+    P::ReasonString,
+    P::UserProperty,
+    P::ServerReference,
+]);
+const AUTH_MASK: u64 = mask(&[
+    P::AuthenticationMethod,
+    P::AuthenticationData,
+    P::ReasonString,
+    P::UserProperty,
+]);
+
+fn allowed_mask(scope: Option<PacketType>) -> u64 {
+    use PacketType::*;
+    match scope {
+        None => WILL_MASK,
+        Some(Connect) => CONNECT_MASK,
+        Some(ConnAck) => CONNACK_MASK,
+        Some(Publish) => PUBLISH_MASK,
+        Some(PubAck | PubRec | PubRel | PubComp | SubAck | UnsubAck) => ACK_MASK,
+        Some(Subscribe) => SUBSCRIBE_MASK,
+        Some(Unsubscribe) => UNSUBSCRIBE_MASK,
+        Some(Disconnect) => DISCONNECT_MASK,
+        Some(Auth) => AUTH_MASK,
+        Some(PingReq | PingResp) => 0,
+    }
+}
+
+/// The Payload Format Indicator's values (section 3.3.2.3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum PayloadFormat {
+    /// 0: unspecified bytes.
+    Unspecified,
+    /// 1: UTF-8 encoded character data.
+    Utf8,
+}
+
+/// One property with its value. Each variant is named after its [`PropertyId`].
+///
+/// String and binary values are slices of the decoded packet, not copies.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[allow(missing_docs)] // each variant is documented on its PropertyId
+pub enum Property {
+    PayloadFormatIndicator(PayloadFormat),
+    MessageExpiryInterval(u32),
+    ContentType(MqttString),
+    ResponseTopic(TopicName),
+    CorrelationData(Bytes),
+    /// 1 to 268,435,455; 0 is a Protocol Error.
+    SubscriptionIdentifier(u32),
+    SessionExpiryInterval(u32),
+    AssignedClientIdentifier(MqttString),
+    ServerKeepAlive(u16),
+    AuthenticationMethod(MqttString),
+    AuthenticationData(Bytes),
+    RequestProblemInformation(bool),
+    WillDelayInterval(u32),
+    RequestResponseInformation(bool),
+    ResponseInformation(MqttString),
+    ServerReference(MqttString),
+    ReasonString(MqttString),
+    /// 1 to 65,535; 0 is a Protocol Error.
+    ReceiveMaximum(u16),
+    TopicAliasMaximum(u16),
+    /// 1 to 65,535; 0 is a Protocol Error [MQTT-3.3.2-8].
+    TopicAlias(u16),
+    /// QoS 0 or 1; a server that supports QoS 2 omits the property.
+    MaximumQoS(QoS),
+    RetainAvailable(bool),
+    /// A name/value pair; may repeat, and order is kept [MQTT-3.3.2-18].
+    UserProperty(MqttString, MqttString),
+    /// 1 to 268,435,455 (the wire allows up to 2^32-1); 0 is a Protocol Error.
+    MaximumPacketSize(u32),
+    WildcardSubscriptionAvailable(bool),
+    SubscriptionIdentifierAvailable(bool),
+    SharedSubscriptionAvailable(bool),
+}
+
+impl Property {
+    /// This property's identifier.
+    pub fn id(&self) -> PropertyId {
+        use Property::*;
+        match self {
+            PayloadFormatIndicator(_) => P::PayloadFormatIndicator,
+            MessageExpiryInterval(_) => P::MessageExpiryInterval,
+            ContentType(_) => P::ContentType,
+            ResponseTopic(_) => P::ResponseTopic,
+            CorrelationData(_) => P::CorrelationData,
+            SubscriptionIdentifier(_) => P::SubscriptionIdentifier,
+            SessionExpiryInterval(_) => P::SessionExpiryInterval,
+            AssignedClientIdentifier(_) => P::AssignedClientIdentifier,
+            ServerKeepAlive(_) => P::ServerKeepAlive,
+            AuthenticationMethod(_) => P::AuthenticationMethod,
+            AuthenticationData(_) => P::AuthenticationData,
+            RequestProblemInformation(_) => P::RequestProblemInformation,
+            WillDelayInterval(_) => P::WillDelayInterval,
+            RequestResponseInformation(_) => P::RequestResponseInformation,
+            ResponseInformation(_) => P::ResponseInformation,
+            ServerReference(_) => P::ServerReference,
+            ReasonString(_) => P::ReasonString,
+            ReceiveMaximum(_) => P::ReceiveMaximum,
+            TopicAliasMaximum(_) => P::TopicAliasMaximum,
+            TopicAlias(_) => P::TopicAlias,
+            MaximumQoS(_) => P::MaximumQoS,
+            RetainAvailable(_) => P::RetainAvailable,
+            UserProperty(..) => P::UserProperty,
+            MaximumPacketSize(_) => P::MaximumPacketSize,
+            WildcardSubscriptionAvailable(_) => P::WildcardSubscriptionAvailable,
+            SubscriptionIdentifierAvailable(_) => P::SubscriptionIdentifierAvailable,
+            SharedSubscriptionAvailable(_) => P::SharedSubscriptionAvailable,
+        }
+    }
+
+    /// Checks the value rules that the types alone do not enforce.
+    fn check_value(&self) -> Result<(), CodecError> {
+        use Property::*;
+        let bad = |value: u32| {
+            Err(CodecError::InvalidPropertyValue {
+                property: self.id(),
+                value,
+            })
+        };
+        match *self {
+            SubscriptionIdentifier(v) if v == 0 || v > crate::wire::MAX_VARIABLE_BYTE_INTEGER => {
+                bad(v)
+            }
+            ReceiveMaximum(0) | TopicAlias(0) => bad(0),
+            MaximumPacketSize(0) => bad(0),
+            MaximumQoS(QoS::ExactlyOnce) => bad(2),
+            _ => Ok(()),
+        }
+    }
+
+    /// Encoded size: identifier plus value.
+    fn encoded_len(&self) -> Result<usize, CodecError> {
+        use Property::*;
+        Ok(1 + match self {
+            PayloadFormatIndicator(_)
+            | RequestProblemInformation(_)
+            | RequestResponseInformation(_)
+            | MaximumQoS(_)
+            | RetainAvailable(_)
+            | WildcardSubscriptionAvailable(_)
+            | SubscriptionIdentifierAvailable(_)
+            | SharedSubscriptionAvailable(_) => 1,
+            ServerKeepAlive(_) | ReceiveMaximum(_) | TopicAliasMaximum(_) | TopicAlias(_) => 2,
+            MessageExpiryInterval(_)
+            | SessionExpiryInterval(_)
+            | WillDelayInterval(_)
+            | MaximumPacketSize(_) => 4,
+            SubscriptionIdentifier(v) => variable_byte_integer_len(*v as usize),
+            ContentType(s)
+            | AssignedClientIdentifier(s)
+            | AuthenticationMethod(s)
+            | ResponseInformation(s)
+            | ServerReference(s)
+            | ReasonString(s) => 2 + s.len(),
+            ResponseTopic(t) => 2 + t.len(),
+            CorrelationData(b) => check_binary(b, "Correlation Data")?,
+            AuthenticationData(b) => check_binary(b, "Authentication Data")?,
+            UserProperty(k, v) => 4 + k.len() + v.len(),
+        })
+    }
+
+    fn encode(&self, out: &mut BytesMut) {
+        use Property::*;
+        out.put_u8(self.id() as u8);
+        match self {
+            PayloadFormatIndicator(f) => out.put_u8(match f {
+                PayloadFormat::Unspecified => 0,
+                PayloadFormat::Utf8 => 1,
+            }),
+            RequestProblemInformation(b)
+            | RequestResponseInformation(b)
+            | RetainAvailable(b)
+            | WildcardSubscriptionAvailable(b)
+            | SubscriptionIdentifierAvailable(b)
+            | SharedSubscriptionAvailable(b) => out.put_u8(u8::from(*b)),
+            MaximumQoS(q) => out.put_u8(q.as_u8()),
+            ServerKeepAlive(v) | ReceiveMaximum(v) | TopicAliasMaximum(v) | TopicAlias(v) => {
+                out.put_u16(*v)
+            }
+            MessageExpiryInterval(v)
+            | SessionExpiryInterval(v)
+            | WillDelayInterval(v)
+            | MaximumPacketSize(v) => out.put_u32(*v),
+            SubscriptionIdentifier(v) => put_vbi(*v, out),
+            ContentType(s)
+            | AssignedClientIdentifier(s)
+            | ResponseInformation(s)
+            | AuthenticationMethod(s)
+            | ServerReference(s)
+            | ReasonString(s) => put_str(s, out),
+            ResponseTopic(t) => put_str(t.as_mqtt_str(), out),
+            CorrelationData(b) | AuthenticationData(b) => put_binary(b, out),
+            UserProperty(k, v) => {
+                put_str(k, out);
+                put_str(v, out);
+            }
+        }
+    }
+
+    fn decode(r: &mut Reader) -> Result<Property, CodecError> {
+        use Property::*;
+        let id = PropertyId::from_u32(r.vbi("property identifier")?)?;
+        let name = id.name();
+        let flag = |r: &mut Reader| -> Result<bool, CodecError> {
+            match r.u8(name)? {
+                0 => Ok(false),
+                1 => Ok(true),
+                v => Err(CodecError::InvalidPropertyValue {
+                    property: id,
+                    value: u32::from(v),
+                }),
+            }
+        };
+        let property = match id {
+            P::PayloadFormatIndicator => PayloadFormatIndicator(if flag(r)? {
+                PayloadFormat::Utf8
+            } else {
+                PayloadFormat::Unspecified
+            }),
+            P::MessageExpiryInterval => MessageExpiryInterval(r.u32(name)?),
+            P::ContentType => ContentType(r.string(name)?),
+            P::ResponseTopic => ResponseTopic(TopicName::try_from_string(r.string(name)?)?),
+            P::CorrelationData => CorrelationData(r.binary(name)?),
+            P::SubscriptionIdentifier => SubscriptionIdentifier(r.vbi(name)?),
+            P::SessionExpiryInterval => SessionExpiryInterval(r.u32(name)?),
+            P::AssignedClientIdentifier => AssignedClientIdentifier(r.string(name)?),
+            P::ServerKeepAlive => ServerKeepAlive(r.u16(name)?),
+            P::AuthenticationMethod => AuthenticationMethod(r.string(name)?),
+            P::AuthenticationData => AuthenticationData(r.binary(name)?),
+            P::RequestProblemInformation => RequestProblemInformation(flag(r)?),
+            P::WillDelayInterval => WillDelayInterval(r.u32(name)?),
+            P::RequestResponseInformation => RequestResponseInformation(flag(r)?),
+            P::ResponseInformation => ResponseInformation(r.string(name)?),
+            P::ServerReference => ServerReference(r.string(name)?),
+            P::ReasonString => ReasonString(r.string(name)?),
+            P::ReceiveMaximum => ReceiveMaximum(r.u16(name)?),
+            P::TopicAliasMaximum => TopicAliasMaximum(r.u16(name)?),
+            P::TopicAlias => TopicAlias(r.u16(name)?),
+            P::MaximumQoS => MaximumQoS(if flag(r)? {
+                QoS::AtLeastOnce
+            } else {
+                QoS::AtMostOnce
+            }),
+            P::RetainAvailable => RetainAvailable(flag(r)?),
+            P::UserProperty => UserProperty(r.string(name)?, r.string(name)?),
+            P::MaximumPacketSize => MaximumPacketSize(r.u32(name)?),
+            P::WildcardSubscriptionAvailable => WildcardSubscriptionAvailable(flag(r)?),
+            P::SubscriptionIdentifierAvailable => SubscriptionIdentifierAvailable(flag(r)?),
+            P::SharedSubscriptionAvailable => SharedSubscriptionAvailable(flag(r)?),
+        };
+        property.check_value()?;
+        Ok(property)
+    }
+}
+
+/// The properties of one packet (or of a will), in wire order.
+///
+/// A list rather than a struct of options: it is what the wire carries, it keeps the order of
+/// repeated User Properties [MQTT-3.3.2-18], and an empty list costs no allocation. Typed
+/// getters and setters cover the common properties.
+///
+/// ```
+/// use flowsdk_codec::{Properties, Property};
+/// let mut props = Properties::new();
+/// props.set_message_expiry_interval(Some(60));
+/// props.push_user_property("unit", "celsius").unwrap();
+/// assert_eq!(props.message_expiry_interval(), Some(60));
+/// assert_eq!(props.user_properties().next().unwrap(), ("unit", "celsius"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Properties(Vec<Property>);
+
+macro_rules! getters_setters {
+    ($( $get:ident, $set:ident, $variant:ident, $ty:ty; )*) => {
+        $(
+            #[doc = concat!("The `", stringify!($variant), "` property, if present.")]
+            pub fn $get(&self) -> Option<$ty> {
+                self.0.iter().find_map(|p| match p {
+                    Property::$variant(v) => Some(v.clone()),
+                    _ => None,
+                })
+            }
+
+            #[doc = concat!("Replaces (or with `None` removes) the `", stringify!($variant), "` property.")]
+            pub fn $set(&mut self, value: Option<$ty>) {
+                self.replace(PropertyId::$variant, value.map(Property::$variant));
+            }
+        )*
+    };
+}
+
+impl Properties {
+    /// An empty property list; does not allocate.
+    pub const fn new() -> Self {
+        Properties(Vec::new())
+    }
+
+    /// `true` when there are no properties.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Number of properties (each User Property counts once).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The properties in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Property> {
+        self.0.iter()
+    }
+
+    /// Appends a property. Rules (allowed in which packet, duplicates) are checked at encode time.
+    pub fn push(&mut self, property: Property) {
+        self.0.push(property);
+    }
+
+    /// Appends a property, returning `self` (for building).
+    #[must_use]
+    pub fn with(mut self, property: Property) -> Self {
+        self.0.push(property);
+        self
+    }
+
+    /// Keeps only the properties for which `keep` returns `true` (a broker drops Topic Alias
+    /// and Subscription Identifiers before forwarding, for example).
+    pub fn retain(&mut self, keep: impl FnMut(&Property) -> bool) {
+        self.0.retain(keep);
+    }
+
+    /// The first property with identifier `id`.
+    pub fn get(&self, id: PropertyId) -> Option<&Property> {
+        self.0.iter().find(|p| p.id() == id)
+    }
+
+    /// Removes every property with identifier `id`, then appends `property` if given.
+    pub fn replace(&mut self, id: PropertyId, property: Option<Property>) {
+        self.0.retain(|p| p.id() != id);
+        if let Some(p) = property {
+            self.0.push(p);
+        }
+    }
+
+    /// Appends a User Property.
+    ///
+    /// # Errors
+    /// When `name` or `value` is not a valid MQTT string [MQTT-1.5.7-1].
+    pub fn push_user_property(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<(), CodecError> {
+        self.0.push(Property::UserProperty(
+            MqttString::new(name)?,
+            MqttString::new(value)?,
+        ));
+        Ok(())
+    }
+
+    /// The User Properties in order, as `(name, value)`.
+    pub fn user_properties(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().filter_map(|p| match p {
+            Property::UserProperty(k, v) => Some((k.as_str(), v.as_str())),
+            _ => None,
+        })
+    }
+
+    /// The Subscription Identifiers in order (a PUBLISH carries one per matching subscription).
+    pub fn subscription_identifiers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().filter_map(|p| match p {
+            Property::SubscriptionIdentifier(v) => Some(*v),
+            _ => None,
+        })
+    }
+
+    getters_setters! {
+        payload_format_indicator, set_payload_format_indicator, PayloadFormatIndicator, PayloadFormat;
+        message_expiry_interval, set_message_expiry_interval, MessageExpiryInterval, u32;
+        content_type, set_content_type, ContentType, MqttString;
+        response_topic, set_response_topic, ResponseTopic, TopicName;
+        correlation_data, set_correlation_data, CorrelationData, Bytes;
+        session_expiry_interval, set_session_expiry_interval, SessionExpiryInterval, u32;
+        assigned_client_identifier, set_assigned_client_identifier, AssignedClientIdentifier, MqttString;
+        server_keep_alive, set_server_keep_alive, ServerKeepAlive, u16;
+        authentication_method, set_authentication_method, AuthenticationMethod, MqttString;
+        authentication_data, set_authentication_data, AuthenticationData, Bytes;
+        request_problem_information, set_request_problem_information, RequestProblemInformation, bool;
+        will_delay_interval, set_will_delay_interval, WillDelayInterval, u32;
+        request_response_information, set_request_response_information, RequestResponseInformation, bool;
+        response_information, set_response_information, ResponseInformation, MqttString;
+        server_reference, set_server_reference, ServerReference, MqttString;
+        reason_string, set_reason_string, ReasonString, MqttString;
+        receive_maximum, set_receive_maximum, ReceiveMaximum, u16;
+        topic_alias_maximum, set_topic_alias_maximum, TopicAliasMaximum, u16;
+        topic_alias, set_topic_alias, TopicAlias, u16;
+        maximum_qos, set_maximum_qos, MaximumQoS, QoS;
+        retain_available, set_retain_available, RetainAvailable, bool;
+        maximum_packet_size, set_maximum_packet_size, MaximumPacketSize, u32;
+        wildcard_subscription_available, set_wildcard_subscription_available, WildcardSubscriptionAvailable, bool;
+        subscription_identifier_available, set_subscription_identifier_available, SubscriptionIdentifierAvailable, bool;
+        shared_subscription_available, set_shared_subscription_available, SharedSubscriptionAvailable, bool;
+    }
+
+    /// Checks every rule for properties in `scope` (`Some(packet)`, or `None` for will
+    /// properties): each allowed there, no forbidden duplicates, every value in range,
+    /// Authentication Data only with an Authentication Method.
+    ///
+    /// # Errors
+    /// [`CodecError::PropertyNotAllowed`], [`CodecError::DuplicateProperty`],
+    /// [`CodecError::InvalidPropertyValue`], [`CodecError::AuthDataWithoutMethod`].
+    pub fn validate(&self, scope: Option<PacketType>) -> Result<(), CodecError> {
+        let mut seen = 0u64;
+        for p in &self.0 {
+            check_one(p, scope, &mut seen)?;
+        }
+        check_auth_pair(seen)
+    }
+
+    /// The encoded size of the property block without its length prefix, after checking it
+    /// as [`Properties::validate`] does.
+    pub(crate) fn checked_len(&self, scope: Option<PacketType>) -> Result<usize, CodecError> {
+        let mut seen = 0u64;
+        let mut len = 0usize;
+        for p in &self.0 {
+            check_one(p, scope, &mut seen)?;
+            len += p.encoded_len()?;
+        }
+        check_auth_pair(seen)?;
+        if len > crate::wire::MAX_VARIABLE_BYTE_INTEGER as usize {
+            return Err(CodecError::VariableByteIntegerTooLarge { value: len });
+        }
+        Ok(len)
+    }
+
+    /// Writes the length prefix and properties. `len` is the value `checked_len` returned.
+    pub(crate) fn encode_block(&self, len: usize, out: &mut BytesMut) {
+        put_vbi(len as u32, out);
+        for p in &self.0 {
+            p.encode(out);
+        }
+    }
+
+    /// Reads a property block (length prefix then properties) and checks it for `scope`.
+    pub(crate) fn decode_block(
+        r: &mut Reader,
+        scope: Option<PacketType>,
+    ) -> Result<Properties, CodecError> {
+        let len = r.vbi("property length")? as usize;
+        if len == 0 {
+            return Ok(Properties::new());
+        }
+        let mut sub = r.sub(len, "properties")?;
+        let mut props = Vec::new();
+        let mut seen = 0u64;
+        while sub.has_remaining() {
+            let p = Property::decode(&mut sub)?;
+            check_one(&p, scope, &mut seen)?;
+            props.push(p);
+        }
+        check_auth_pair(seen)?;
+        Ok(Properties(props))
+    }
+
+    /// Decodes a property block (Variable Byte Integer length, then the properties) that
+    /// must fill `bytes` exactly, for properties in `scope` (`None` for will properties).
+    ///
+    /// # Errors
+    /// Any property rule, as [`Properties::validate`], or a malformed block.
+    pub fn decode(bytes: Bytes, scope: Option<PacketType>) -> Result<Properties, CodecError> {
+        let mut r = Reader::new(bytes, scope.unwrap_or(PacketType::Connect));
+        let props = Properties::decode_block(&mut r, scope)?;
+        r.finish()?;
+        Ok(props)
+    }
+
+    /// Encodes the block (length prefix and properties) after checking it for `scope`.
+    ///
+    /// # Errors
+    /// As [`Properties::validate`].
+    pub fn encode(&self, scope: Option<PacketType>, out: &mut BytesMut) -> Result<(), CodecError> {
+        let len = self.checked_len(scope)?;
+        out.reserve(4 + len);
+        self.encode_block(len, out);
+        Ok(())
+    }
+}
+
+fn check_one(p: &Property, scope: Option<PacketType>, seen: &mut u64) -> Result<(), CodecError> {
+    let id = p.id();
+    if allowed_mask(scope) & id.bit() == 0 {
+        return Err(CodecError::PropertyNotAllowed {
+            property: id,
+            packet: scope,
+        });
+    }
+    if *seen & id.bit() != 0 && !id.may_repeat_in(scope) {
+        return Err(CodecError::DuplicateProperty { property: id });
+    }
+    *seen |= id.bit();
+    p.check_value()
+}
+
+fn check_auth_pair(seen: u64) -> Result<(), CodecError> {
+    if seen & P::AuthenticationData.bit() != 0 && seen & P::AuthenticationMethod.bit() == 0 {
+        return Err(CodecError::AuthDataWithoutMethod);
+    }
+    Ok(())
+}
+
+impl From<Vec<Property>> for Properties {
+    fn from(v: Vec<Property>) -> Self {
+        Properties(v)
+    }
+}
+
+impl FromIterator<Property> for Properties {
+    fn from_iter<I: IntoIterator<Item = Property>>(iter: I) -> Self {
+        Properties(iter.into_iter().collect())
+    }
+}
+
+impl IntoIterator for Properties {
+    type Item = Property;
+    type IntoIter = std::vec::IntoIter<Property>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Properties {
+    type Item = &'a Property;
+    type IntoIter = std::slice::Iter<'a, Property>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}

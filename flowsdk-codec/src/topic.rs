@@ -1,0 +1,399 @@
+//! Topic names, topic filters, shared subscriptions and matching (section 4.7, 4.8).
+
+use crate::{CodecError, MqttString};
+
+/// A topic name: the topic a PUBLISH is sent to. No wildcards [MQTT-3.3.2-2], at least one
+/// character [MQTT-4.7.3-1], no U+0000 [MQTT-4.7.3-2], at most 65,535 bytes [MQTT-4.7.3-3].
+///
+/// The one exception is [`TopicName::empty`], used by a PUBLISH that names its topic only
+/// through a Topic Alias (section 3.3.2.3.4).
+///
+/// ```
+/// use flowsdk_codec::TopicName;
+/// assert!(TopicName::new("sensors/7/temp").is_ok());
+/// assert!(TopicName::new("sensors/+/temp").is_err()); // [MQTT-3.3.2-2]
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct TopicName(MqttString);
+
+impl TopicName {
+    /// A validated topic name.
+    ///
+    /// # Errors
+    /// [`CodecError::EmptyTopicName`], [`CodecError::WildcardInTopicName`],
+    /// [`CodecError::NullCharacter`], [`CodecError::FieldTooLong`].
+    pub fn new(topic: impl Into<String>) -> Result<Self, CodecError> {
+        Self::try_from_string(MqttString::new(topic)?)
+    }
+
+    /// Checks an already decoded string.
+    ///
+    /// # Errors
+    /// As [`TopicName::new`].
+    pub fn try_from_string(topic: MqttString) -> Result<Self, CodecError> {
+        check_topic_name(&topic)?;
+        Ok(TopicName(topic))
+    }
+
+    /// The empty topic name of a PUBLISH that relies on a Topic Alias. Encoding it without a
+    /// Topic Alias property fails with [`CodecError::EmptyTopicWithoutAlias`].
+    pub fn empty() -> Self {
+        TopicName(MqttString::default())
+    }
+
+    /// The topic as a string slice.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The underlying string.
+    pub fn as_mqtt_str(&self) -> &MqttString {
+        &self.0
+    }
+
+    /// The underlying string, by value.
+    pub fn into_inner(self) -> MqttString {
+        self.0
+    }
+
+    /// `true` for a topic beginning with `$`, which wildcard filters at the first level do not
+    /// match [MQTT-4.7.2-1].
+    pub fn is_system(&self) -> bool {
+        self.0.as_bytes().first() == Some(&b'$')
+    }
+
+    /// The `/`-separated levels.
+    pub fn levels(&self) -> std::str::Split<'_, char> {
+        self.as_str().split('/')
+    }
+}
+
+pub(crate) fn check_topic_name(topic: &str) -> Result<(), CodecError> {
+    if topic.is_empty() {
+        return Err(CodecError::EmptyTopicName);
+    }
+    if topic.bytes().any(|b| b == b'+' || b == b'#') {
+        return Err(CodecError::WildcardInTopicName {
+            topic: topic.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// A topic filter: a subscription's pattern, with `+` matching one level and `#` the rest.
+///
+/// `$share/{ShareName}/{filter}` is a shared subscription ([`TopicFilter::shared`]).
+///
+/// ```
+/// use flowsdk_codec::{TopicFilter, TopicName};
+/// let filter = TopicFilter::new("sensors/+/temp").unwrap();
+/// assert!(filter.matches(&TopicName::new("sensors/7/temp").unwrap()));
+/// assert!(TopicFilter::new("sensors/#/temp").is_err()); // [MQTT-4.7.1-1]
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicFilter(MqttString);
+
+impl TopicFilter {
+    /// A validated topic filter.
+    ///
+    /// # Errors
+    /// [`CodecError::EmptyTopicFilter`], [`CodecError::InvalidTopicFilter`],
+    /// [`CodecError::InvalidSharedSubscription`], [`CodecError::NullCharacter`],
+    /// [`CodecError::FieldTooLong`].
+    pub fn new(filter: impl Into<String>) -> Result<Self, CodecError> {
+        Self::try_from_string(MqttString::new(filter)?)
+    }
+
+    /// Checks an already decoded string.
+    ///
+    /// # Errors
+    /// As [`TopicFilter::new`].
+    pub fn try_from_string(filter: MqttString) -> Result<Self, CodecError> {
+        check_topic_filter(&filter)?;
+        Ok(TopicFilter(filter))
+    }
+
+    /// The filter as a string slice (including any `$share/group/` prefix).
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The underlying string.
+    pub fn as_mqtt_str(&self) -> &MqttString {
+        &self.0
+    }
+
+    /// `true` when the filter contains `+` or `#`.
+    pub fn has_wildcards(&self) -> bool {
+        self.pattern().bytes().any(|b| b == b'+' || b == b'#')
+    }
+
+    /// The shared subscription this filter names, if it starts with `$share/`.
+    pub fn shared(&self) -> Option<SharedSubscription<'_>> {
+        split_shared(self.as_str()).map(|(group, filter)| SharedSubscription { group, filter })
+    }
+
+    /// `true` for a `$share/` filter.
+    pub fn is_shared(&self) -> bool {
+        self.as_str().starts_with(SHARE_PREFIX)
+    }
+
+    /// The part matched against topic names: the filter after any `$share/group/` prefix.
+    pub fn pattern(&self) -> &str {
+        match split_shared(self.as_str()) {
+            Some((_, filter)) => filter,
+            None => self.as_str(),
+        }
+    }
+
+    /// `true` when `topic` matches this filter (the `$share/group/` prefix, if any, is ignored).
+    pub fn matches(&self, topic: &TopicName) -> bool {
+        matches(self.pattern(), topic.as_str())
+    }
+}
+
+const SHARE_PREFIX: &str = "$share/";
+
+fn split_shared(filter: &str) -> Option<(&str, &str)> {
+    let rest = filter.strip_prefix(SHARE_PREFIX)?;
+    let slash = rest.find('/')?;
+    Some((&rest[..slash], &rest[slash + 1..]))
+}
+
+/// A shared subscription, `$share/{group}/{filter}` (section 4.8.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SharedSubscription<'a> {
+    /// The ShareName.
+    pub group: &'a str,
+    /// The topic filter the group subscribes to.
+    pub filter: &'a str,
+}
+
+pub(crate) fn check_topic_filter(filter: &str) -> Result<(), CodecError> {
+    if filter.is_empty() {
+        return Err(CodecError::EmptyTopicFilter);
+    }
+    let pattern = if filter.starts_with(SHARE_PREFIX) {
+        match split_shared(filter) {
+            Some((group, pattern))
+                if !group.is_empty() && !group.contains(['+', '#']) && !pattern.is_empty() =>
+            {
+                pattern
+            }
+            _ => {
+                return Err(CodecError::InvalidSharedSubscription {
+                    filter: filter.to_owned(),
+                })
+            }
+        }
+    } else {
+        filter
+    };
+    let invalid = |rule| CodecError::InvalidTopicFilter {
+        filter: filter.to_owned(),
+        rule,
+    };
+    let mut levels = pattern.split('/').peekable();
+    while let Some(level) = levels.next() {
+        if level.contains('#') {
+            if level != "#" {
+                return Err(invalid("'#' must occupy a whole level"));
+            }
+            if levels.peek().is_some() {
+                return Err(invalid("'#' must be the last level"));
+            }
+        }
+        if level.contains('+') && level != "+" {
+            return Err(invalid("'+' must occupy a whole level"));
+        }
+    }
+    Ok(())
+}
+
+/// `true` when topic name `topic` matches topic filter `filter` (section 4.7).
+///
+/// Both are taken as they are, without validation: `+` matches exactly one level, `#` the
+/// parent level and any number of levels below, and a filter starting with a wildcard never
+/// matches a topic starting with `$` [MQTT-4.7.2-1]. Matching is exact, byte for byte
+/// [MQTT-4.7.3-4].
+///
+/// ```
+/// use flowsdk_codec::topic_matches;
+/// assert!(topic_matches("sport/#", "sport"));
+/// assert!(topic_matches("sport/+/player1", "sport/tennis/player1"));
+/// assert!(!topic_matches("+/monitor", "$SYS/monitor"));
+/// ```
+pub fn topic_matches(filter: &str, topic: &str) -> bool {
+    matches(filter, topic)
+}
+
+fn matches(filter: &str, topic: &str) -> bool {
+    if topic.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
+        return false;
+    }
+    let mut f = filter.split('/');
+    let mut t = topic.split('/');
+    loop {
+        match (f.next(), t.next()) {
+            (Some("#"), _) => return true,
+            (Some("+"), Some(_)) => {}
+            (Some(fl), Some(tl)) if fl == tl => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+macro_rules! string_newtype_impls {
+    ($ty:ident) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Debug::fmt(self.as_str(), f)
+            }
+        }
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl std::ops::Deref for $ty {
+            type Target = str;
+            fn deref(&self) -> &str {
+                self.as_str()
+            }
+        }
+        impl AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+        impl PartialEq<str> for $ty {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+        impl PartialEq<&str> for $ty {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+        impl TryFrom<&str> for $ty {
+            type Error = CodecError;
+            fn try_from(s: &str) -> Result<Self, CodecError> {
+                $ty::new(s)
+            }
+        }
+        impl TryFrom<String> for $ty {
+            type Error = CodecError;
+            fn try_from(s: String) -> Result<Self, CodecError> {
+                $ty::new(s)
+            }
+        }
+        impl std::str::FromStr for $ty {
+            type Err = CodecError;
+            fn from_str(s: &str) -> Result<Self, CodecError> {
+                $ty::new(s)
+            }
+        }
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(deserializer)?;
+                $ty::new(s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+string_newtype_impls!(TopicName);
+string_newtype_impls!(TopicFilter);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_matches_the_parent_level_and_everything_below() {
+        assert!(topic_matches(
+            "sport/tennis/player1/#",
+            "sport/tennis/player1"
+        ));
+        assert!(topic_matches(
+            "sport/tennis/player1/#",
+            "sport/tennis/player1/ranking"
+        ));
+        assert!(topic_matches("#", "a/b/c"));
+        assert!(!topic_matches("sport/tennis/#", "sport/football"));
+    }
+
+    #[test]
+    fn plus_matches_exactly_one_level_including_empty_ones() {
+        assert!(topic_matches("sport/+", "sport/"));
+        assert!(!topic_matches("sport/+", "sport"));
+        assert!(topic_matches("+/+", "/finance"));
+        assert!(topic_matches("/+", "/finance"));
+        assert!(!topic_matches("+", "/finance"));
+    }
+
+    #[test]
+    fn wildcards_at_first_level_do_not_match_dollar_topics() {
+        // [MQTT-4.7.2-1]
+        assert!(!topic_matches("#", "$SYS/broker"));
+        assert!(!topic_matches("+/broker", "$SYS/broker"));
+        assert!(topic_matches("$SYS/#", "$SYS/broker"));
+    }
+
+    #[test]
+    fn matching_is_case_sensitive_and_not_normalized() {
+        // [MQTT-4.7.3-4]
+        assert!(!topic_matches("ACCOUNTS", "accounts"));
+        assert!(!topic_matches("a/b", "a//b"));
+    }
+
+    #[test]
+    fn invalid_filters_are_rejected() {
+        // [MQTT-4.7.1-1] [MQTT-4.7.1-2] [MQTT-4.7.3-1]
+        for bad in ["a/#/b", "a#", "a/b#", "a+", "a/+b/c", "+a", ""] {
+            assert!(TopicFilter::new(bad).is_err(), "{bad:?} was accepted");
+        }
+        for good in ["#", "+", "a/+/b", "a/#", "/", "+/+/#", "$SYS/#"] {
+            assert!(TopicFilter::new(good).is_ok(), "{good:?} was rejected");
+        }
+    }
+
+    #[test]
+    fn shared_subscriptions_parse_group_and_filter() {
+        // [MQTT-4.8.2-1] [MQTT-4.8.2-2]
+        let f = TopicFilter::new("$share/g1/sensors/+").unwrap();
+        assert_eq!(
+            f.shared(),
+            Some(SharedSubscription {
+                group: "g1",
+                filter: "sensors/+"
+            })
+        );
+        assert!(f.matches(&TopicName::new("sensors/1").unwrap()));
+        for bad in [
+            "$share/",
+            "$share//a",
+            "$share/g",
+            "$share/g/",
+            "$share/g+/a",
+            "$share/#/a",
+        ] {
+            assert!(
+                matches!(
+                    TopicFilter::new(bad),
+                    Err(CodecError::InvalidSharedSubscription { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+}
