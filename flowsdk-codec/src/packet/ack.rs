@@ -5,9 +5,9 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::common::{check_reason_code, no_properties_in_v311, read_packet_id, read_reason_code};
+use super::common::{check_reason_code, measure_properties, read_packet_id, read_reason_code};
 use super::{packet_api, Body, Lens};
-use crate::wire::{variable_byte_integer_len, Reader};
+use crate::wire::Reader;
 use crate::{CodecError, PacketId, PacketType, Properties, ProtocolVersion, ReasonCode};
 
 fn measure_ack(
@@ -17,31 +17,27 @@ fn measure_ack(
     version: ProtocolVersion,
 ) -> Result<Lens, CodecError> {
     check_reason_code(packet, reason_code)?;
-    let mut lens = Lens {
-        body: 2,
-        ..Lens::default()
-    };
-    match version {
-        ProtocolVersion::V311 => {
-            no_properties_in_v311(properties, packet)?;
-            if reason_code != ReasonCode::Success {
-                return Err(CodecError::ReasonCodeNotInVersion {
-                    packet,
-                    code: reason_code,
-                    version,
-                });
-            }
-        }
-        ProtocolVersion::V5 => {
-            lens.props = properties.checked_len(Some(packet))?;
-            if lens.props > 0 {
-                lens.body += 1 + variable_byte_integer_len(lens.props) + lens.props;
-            } else if reason_code != ReasonCode::Success {
-                lens.body += 1;
-            }
-        }
+    if version == ProtocolVersion::V311 && reason_code != ReasonCode::Success {
+        return Err(CodecError::ReasonCodeNotInVersion {
+            packet,
+            code: reason_code,
+            version,
+        });
     }
-    Ok(lens)
+    let (props, block) = measure_properties(properties, packet, version)?;
+    // The reason code may be left out when it is Success, the property block when it is empty.
+    let body = if props > 0 {
+        3 + block
+    } else if reason_code != ReasonCode::Success {
+        3
+    } else {
+        2
+    };
+    Ok(Lens {
+        body,
+        props,
+        ..Lens::default()
+    })
 }
 
 fn write_ack(

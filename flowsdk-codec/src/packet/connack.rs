@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::common::{check_reason_code, no_properties_in_v311};
+use super::common::{check_reason_code, measure_properties};
 use super::{packet_api, Body, Lens};
 use crate::wire::Reader;
 use crate::{CodecError, PacketType, Properties, ProtocolVersion, ReasonCode};
@@ -43,27 +43,19 @@ impl Body for ConnAck {
         if self.session_present && !self.reason_code.is_success() {
             return Err(CodecError::SessionPresentOnRefusal);
         }
-        let mut lens = Lens {
-            body: 2,
-            ..Lens::default()
-        };
-        match version {
-            ProtocolVersion::V5 => {
-                lens.props = self.properties.checked_len(Some(Self::TYPE))?;
-                lens.body += crate::wire::variable_byte_integer_len(lens.props) + lens.props;
-            }
-            ProtocolVersion::V311 => {
-                no_properties_in_v311(&self.properties, Self::TYPE)?;
-                if self.reason_code.to_v311_connack().is_none() {
-                    return Err(CodecError::ReasonCodeNotInVersion {
-                        packet: Self::TYPE,
-                        code: self.reason_code,
-                        version,
-                    });
-                }
-            }
+        if version == ProtocolVersion::V311 && self.reason_code.to_v311_connack().is_none() {
+            return Err(CodecError::ReasonCodeNotInVersion {
+                packet: Self::TYPE,
+                code: self.reason_code,
+                version,
+            });
         }
-        Ok(lens)
+        let (props, block) = measure_properties(&self.properties, Self::TYPE, version)?;
+        Ok(Lens {
+            body: 2 + block,
+            props,
+            ..Lens::default()
+        })
     }
 
     fn write(&self, version: ProtocolVersion, lens: &Lens, out: &mut BytesMut) {

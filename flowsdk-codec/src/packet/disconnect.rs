@@ -2,9 +2,9 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::common::{check_reason_code, no_properties_in_v311, read_reason_code};
+use super::common::{check_reason_code, measure_properties, read_reason_code};
 use super::{packet_api, Body, Lens};
-use crate::wire::{variable_byte_integer_len, Reader};
+use crate::wire::Reader;
 use crate::{CodecError, PacketType, Properties, ProtocolVersion, ReasonCode};
 
 /// DISCONNECT: the last packet of a connection, from either side in 5.0, from the client in
@@ -37,28 +37,28 @@ impl Body for Disconnect {
 
     fn measure(&self, version: ProtocolVersion) -> Result<Lens, CodecError> {
         check_reason_code(Self::TYPE, self.reason_code)?;
-        let mut lens = Lens::default();
-        match version {
-            ProtocolVersion::V311 => {
-                no_properties_in_v311(&self.properties, Self::TYPE)?;
-                if self.reason_code != ReasonCode::NORMAL_DISCONNECTION {
-                    return Err(CodecError::ReasonCodeNotInVersion {
-                        packet: Self::TYPE,
-                        code: self.reason_code,
-                        version,
-                    });
-                }
-            }
-            ProtocolVersion::V5 => {
-                lens.props = self.properties.checked_len(Some(Self::TYPE))?;
-                if lens.props > 0 {
-                    lens.body = 1 + variable_byte_integer_len(lens.props) + lens.props;
-                } else if self.reason_code != ReasonCode::NORMAL_DISCONNECTION {
-                    lens.body = 1;
-                }
-            }
+        if version == ProtocolVersion::V311 && self.reason_code != ReasonCode::NORMAL_DISCONNECTION
+        {
+            return Err(CodecError::ReasonCodeNotInVersion {
+                packet: Self::TYPE,
+                code: self.reason_code,
+                version,
+            });
         }
-        Ok(lens)
+        let (props, block) = measure_properties(&self.properties, Self::TYPE, version)?;
+        // Remaining length 0 means Normal disconnection without properties.
+        let body = if props > 0 {
+            1 + block
+        } else if self.reason_code != ReasonCode::NORMAL_DISCONNECTION {
+            1
+        } else {
+            0
+        };
+        Ok(Lens {
+            body,
+            props,
+            ..Lens::default()
+        })
     }
 
     fn write(&self, _version: ProtocolVersion, lens: &Lens, out: &mut BytesMut) {

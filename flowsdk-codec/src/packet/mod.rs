@@ -466,6 +466,34 @@ pub(crate) mod common {
         }
     }
 
+    /// Checks `props` for `packet` in `version`; returns the block's length without and with
+    /// its length prefix. 3.1.1 has no property block: `(0, 0)`, and non-empty properties are
+    /// refused rather than lost.
+    pub(crate) fn measure_properties(
+        props: &crate::Properties,
+        packet: PacketType,
+        version: ProtocolVersion,
+    ) -> Result<(usize, usize), CodecError> {
+        match version {
+            ProtocolVersion::V5 => {
+                let len = props.checked_len(Some(packet))?;
+                Ok((len, variable_byte_integer_len(len) + len))
+            }
+            ProtocolVersion::V311 => no_properties_in_v311(props, packet).map(|()| (0, 0)),
+        }
+    }
+
+    /// Reads the property block of the packet `r` is reading (5.0); none in 3.1.1.
+    pub(crate) fn read_properties(
+        r: &mut Reader,
+        version: ProtocolVersion,
+    ) -> Result<crate::Properties, CodecError> {
+        match version {
+            ProtocolVersion::V5 => crate::Properties::decode_block(r, Some(r.packet())),
+            ProtocolVersion::V311 => Ok(crate::Properties::new()),
+        }
+    }
+
     /// In 3.1.1 a packet carries no properties; encoding some would lose them.
     pub(crate) fn no_properties_in_v311(
         props: &crate::Properties,

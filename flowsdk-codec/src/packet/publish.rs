@@ -2,9 +2,9 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::common::{no_properties_in_v311, read_packet_id};
+use super::common::{measure_properties, read_packet_id, read_properties};
 use super::{packet_api, Body, Lens};
-use crate::wire::{put_str, variable_byte_integer_len, Reader};
+use crate::wire::{put_str, Reader};
 use crate::{CodecError, PacketId, PacketType, Properties, ProtocolVersion, QoS, TopicName};
 
 /// PUBLISH: an application message, in either direction (section 3.3).
@@ -89,20 +89,14 @@ impl Body for Publish {
 
     fn measure(&self, version: ProtocolVersion) -> Result<Lens, CodecError> {
         self.check(version)?;
-        let mut lens = Lens::default();
-        let mut body = 2 + self.topic.len() + self.payload.len();
-        if self.packet_id.is_some() {
-            body += 2;
-        }
-        match version {
-            ProtocolVersion::V5 => {
-                lens.props = self.properties.checked_len(Some(Self::TYPE))?;
-                body += variable_byte_integer_len(lens.props) + lens.props;
-            }
-            ProtocolVersion::V311 => no_properties_in_v311(&self.properties, Self::TYPE)?,
-        }
-        lens.body = body;
-        Ok(lens)
+        let (props, block) = measure_properties(&self.properties, Self::TYPE, version)?;
+        let id = if self.packet_id.is_some() { 2 } else { 0 };
+        let body = 2 + self.topic.len() + id + block + self.payload.len();
+        Ok(Lens {
+            body,
+            props,
+            ..Lens::default()
+        })
     }
 
     fn write(&self, version: ProtocolVersion, lens: &Lens, out: &mut BytesMut) {
@@ -135,10 +129,7 @@ impl Body for Publish {
         } else {
             Some(read_packet_id(r)?)
         };
-        let properties = match version {
-            ProtocolVersion::V5 => Properties::decode_block(r, Some(Self::TYPE))?,
-            ProtocolVersion::V311 => Properties::new(),
-        };
+        let properties = read_properties(r, version)?;
         let topic = match topic {
             Some(topic) => topic,
             None if version == ProtocolVersion::V311 => return Err(CodecError::EmptyTopicName),

@@ -2,9 +2,11 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::common::{check_reason_code, no_properties_in_v311, read_packet_id, read_reason_code};
+use super::common::{
+    check_reason_code, measure_properties, read_packet_id, read_properties, read_reason_code,
+};
 use super::{packet_api, Body, Lens};
-use crate::wire::{variable_byte_integer_len, Reader};
+use crate::wire::Reader;
 use crate::{CodecError, PacketId, PacketType, Properties, ProtocolVersion, ReasonCode};
 
 /// SUBACK: the server answers a SUBSCRIBE with one reason code per subscription, in order
@@ -45,17 +47,13 @@ impl Body for SubAck {
         for &code in &self.reason_codes {
             check_reason_code(Self::TYPE, code)?;
         }
-        let mut lens = Lens::default();
-        let mut body = 2 + self.reason_codes.len();
-        match version {
-            ProtocolVersion::V5 => {
-                lens.props = self.properties.checked_len(Some(Self::TYPE))?;
-                body += variable_byte_integer_len(lens.props) + lens.props;
-            }
-            ProtocolVersion::V311 => no_properties_in_v311(&self.properties, Self::TYPE)?,
-        }
-        lens.body = body;
-        Ok(lens)
+        let (props, block) = measure_properties(&self.properties, Self::TYPE, version)?;
+        let body = 2 + block + self.reason_codes.len();
+        Ok(Lens {
+            body,
+            props,
+            ..Lens::default()
+        })
     }
 
     fn write(&self, version: ProtocolVersion, lens: &Lens, out: &mut BytesMut) {
@@ -77,10 +75,7 @@ impl Body for SubAck {
 
     fn read(_flags: u8, r: &mut Reader, version: ProtocolVersion) -> Result<Self, CodecError> {
         let packet_id = read_packet_id(r)?;
-        let properties = match version {
-            ProtocolVersion::V5 => Properties::decode_block(r, Some(Self::TYPE))?,
-            ProtocolVersion::V311 => Properties::new(),
-        };
+        let properties = read_properties(r, version)?;
         let mut reason_codes = Vec::with_capacity(r.remaining());
         while r.has_remaining() {
             reason_codes.push(match version {

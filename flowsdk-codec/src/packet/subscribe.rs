@@ -2,9 +2,9 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::common::{no_properties_in_v311, read_packet_id};
+use super::common::{measure_properties, read_packet_id, read_properties};
 use super::{packet_api, Body, Lens};
-use crate::wire::{put_str, variable_byte_integer_len, Reader};
+use crate::wire::{put_str, Reader};
 use crate::{CodecError, PacketId, PacketType, Properties, ProtocolVersion, QoS, TopicFilter};
 
 /// Retain Handling: when retained messages are sent for a new subscription (section 3.8.3.1).
@@ -152,17 +152,11 @@ impl Body for Subscribe {
         if self.subscriptions.is_empty() {
             return Err(CodecError::EmptySubscribe);
         }
-        let mut lens = Lens::default();
-        let mut body = 2;
-        match version {
-            ProtocolVersion::V5 => {
-                lens.props = self.properties.checked_len(Some(Self::TYPE))?;
-                body += variable_byte_integer_len(lens.props) + lens.props;
-            }
-            ProtocolVersion::V311 => no_properties_in_v311(&self.properties, Self::TYPE)?,
-        }
+        let (props, block) = measure_properties(&self.properties, Self::TYPE, version)?;
+        let mut body = 2 + block;
         for s in &self.subscriptions {
             s.check()?;
+            // 3.1.1 options carry the QoS alone; the other bits are reserved there.
             if version == ProtocolVersion::V311
                 && s.options != SubscriptionOptions::new(s.options.qos)
             {
@@ -172,8 +166,11 @@ impl Body for Subscribe {
             }
             body += 2 + s.filter.len() + 1;
         }
-        lens.body = body;
-        Ok(lens)
+        Ok(Lens {
+            body,
+            props,
+            ..Lens::default()
+        })
     }
 
     fn write(&self, version: ProtocolVersion, lens: &Lens, out: &mut BytesMut) {
@@ -189,10 +186,7 @@ impl Body for Subscribe {
 
     fn read(_flags: u8, r: &mut Reader, version: ProtocolVersion) -> Result<Self, CodecError> {
         let packet_id = read_packet_id(r)?;
-        let properties = match version {
-            ProtocolVersion::V5 => Properties::decode_block(r, Some(Self::TYPE))?,
-            ProtocolVersion::V311 => Properties::new(),
-        };
+        let properties = read_properties(r, version)?;
         let mut subscriptions = Vec::new();
         while r.has_remaining() {
             let filter = TopicFilter::try_from_string(r.string("topic filter")?)?;

@@ -2,9 +2,9 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::common::{check_reason_code, no_properties_in_v311, read_packet_id, read_reason_code};
+use super::common::{check_reason_code, measure_properties, read_packet_id, read_reason_code};
 use super::{packet_api, Body, Lens};
-use crate::wire::{variable_byte_integer_len, Reader};
+use crate::wire::Reader;
 use crate::{CodecError, PacketId, PacketType, Properties, ProtocolVersion, ReasonCode};
 
 /// UNSUBACK: the server answers an UNSUBSCRIBE (section 3.11).
@@ -43,21 +43,11 @@ impl Body for UnsubAck {
         for &code in &self.reason_codes {
             check_reason_code(Self::TYPE, code)?;
         }
-        let mut lens = Lens {
-            body: 2,
-            ..Lens::default()
-        };
         match version {
-            ProtocolVersion::V5 => {
-                if self.reason_codes.is_empty() {
-                    return Err(CodecError::EmptyAckPayload { packet: Self::TYPE });
-                }
-                lens.props = self.properties.checked_len(Some(Self::TYPE))?;
-                lens.body +=
-                    variable_byte_integer_len(lens.props) + lens.props + self.reason_codes.len();
+            ProtocolVersion::V5 if self.reason_codes.is_empty() => {
+                return Err(CodecError::EmptyAckPayload { packet: Self::TYPE });
             }
             ProtocolVersion::V311 => {
-                no_properties_in_v311(&self.properties, Self::TYPE)?;
                 if let Some(&code) = self.reason_codes.iter().find(|c| !c.is_success()) {
                     return Err(CodecError::ReasonCodeNotInVersion {
                         packet: Self::TYPE,
@@ -66,8 +56,20 @@ impl Body for UnsubAck {
                     });
                 }
             }
+            ProtocolVersion::V5 => {}
         }
-        Ok(lens)
+        let (props, block) = measure_properties(&self.properties, Self::TYPE, version)?;
+        // A 3.1.1 UNSUBACK carries only the packet identifier.
+        let codes = if version == ProtocolVersion::V5 {
+            self.reason_codes.len()
+        } else {
+            0
+        };
+        Ok(Lens {
+            body: 2 + block + codes,
+            props,
+            ..Lens::default()
+        })
     }
 
     fn write(&self, version: ProtocolVersion, lens: &Lens, out: &mut BytesMut) {

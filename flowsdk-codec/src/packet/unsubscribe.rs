@@ -2,9 +2,9 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::common::{no_properties_in_v311, read_packet_id};
+use super::common::{measure_properties, read_packet_id, read_properties};
 use super::{packet_api, Body, Lens};
-use crate::wire::{put_str, variable_byte_integer_len, Reader};
+use crate::wire::{put_str, Reader};
 use crate::{CodecError, PacketId, PacketType, Properties, ProtocolVersion, TopicFilter};
 
 /// UNSUBSCRIBE: a client removes subscriptions (section 3.10).
@@ -39,18 +39,13 @@ impl Body for Unsubscribe {
         if self.filters.is_empty() {
             return Err(CodecError::EmptyUnsubscribe);
         }
-        let mut lens = Lens::default();
-        let mut body = 2;
-        match version {
-            ProtocolVersion::V5 => {
-                lens.props = self.properties.checked_len(Some(Self::TYPE))?;
-                body += variable_byte_integer_len(lens.props) + lens.props;
-            }
-            ProtocolVersion::V311 => no_properties_in_v311(&self.properties, Self::TYPE)?,
-        }
-        body += self.filters.iter().map(|f| 2 + f.len()).sum::<usize>();
-        lens.body = body;
-        Ok(lens)
+        let (props, block) = measure_properties(&self.properties, Self::TYPE, version)?;
+        let filters: usize = self.filters.iter().map(|f| 2 + f.len()).sum();
+        Ok(Lens {
+            body: 2 + block + filters,
+            props,
+            ..Lens::default()
+        })
     }
 
     fn write(&self, version: ProtocolVersion, lens: &Lens, out: &mut BytesMut) {
@@ -65,10 +60,7 @@ impl Body for Unsubscribe {
 
     fn read(_flags: u8, r: &mut Reader, version: ProtocolVersion) -> Result<Self, CodecError> {
         let packet_id = read_packet_id(r)?;
-        let properties = match version {
-            ProtocolVersion::V5 => Properties::decode_block(r, Some(Self::TYPE))?,
-            ProtocolVersion::V311 => Properties::new(),
-        };
+        let properties = read_properties(r, version)?;
         let mut filters = Vec::new();
         while r.has_remaining() {
             filters.push(TopicFilter::try_from_string(r.string("topic filter")?)?);
