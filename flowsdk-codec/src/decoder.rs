@@ -1,8 +1,9 @@
 //! `MqttDecoder`: incremental decoding of a byte stream into packets.
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 
-use crate::{CodecError, FixedHeader, Packet, ProtocolVersion, MAX_PACKET_SIZE};
+use crate::packet::PlainLayout;
+use crate::{CodecError, FixedHeader, Packet, PacketType, ProtocolVersion, MAX_PACKET_SIZE};
 
 /// How much buffer to reserve at once for a packet still arriving. Memory then grows with the
 /// bytes that actually arrive, not with what a fixed header announces.
@@ -88,13 +89,30 @@ impl MqttDecoder {
             src.reserve((frame_len - src.len()).min(RESERVE_STEP));
             return Ok(None);
         }
-        let mut frame = src.split_to(frame_len);
-        let body = frame.split_off(header.header_len).freeze();
-        let packet = Packet::decode_body(&header, body, self.version)?;
-        if let Packet::Connect(connect) = &packet {
+        // The common PUBLISH is checked on the borrowed bytes and built straight into the
+        // return value, which saves copying a whole `Packet` through `decode_body`'s result.
+        let plain = match header.packet_type {
+            PacketType::Publish => PlainLayout::of(
+                header.flags,
+                &src[header.header_len..frame_len],
+                self.version,
+            ),
+            _ => None,
+        };
+        // One handle on the frame, advanced past the fixed header: splitting the header off
+        // as a second handle would cost an atomic reference-count update per packet.
+        let mut body = src.split_to(frame_len).freeze();
+        body.advance(header.header_len);
+        if let Some(layout) = plain {
+            return Ok(Some(Packet::Publish(layout.into_publish(body))));
+        }
+        // Matching on the result rather than unwrapping it with `?` saves copying the whole
+        // `Packet` out of it and back into the return value.
+        let packet = Packet::decode_general(&header, body, self.version);
+        if let Ok(Packet::Connect(connect)) = &packet {
             self.version = connect.protocol_version;
         }
-        Ok(Some(packet))
+        packet.map(Some)
     }
 }
 

@@ -209,6 +209,12 @@ pub enum CodecError {
         /// The options byte.
         options: u8,
     },
+    /// A 5.0 subscription requesting QoS 3, which section 3.8.3.1 makes a Protocol Error
+    /// (3.1.1 treats it as malformed: [`CodecError::InvalidQoS`]).
+    InvalidSubscriptionQoS {
+        /// The value.
+        value: u8,
+    },
     /// Retain Handling 3 (section 3.8.3.1).
     InvalidRetainHandling {
         /// The value.
@@ -236,12 +242,18 @@ impl CodecError {
             EmptyTopicFilter | InvalidTopicFilter { .. } | InvalidSharedSubscription { .. } => {
                 ReasonCode::TopicFilterInvalid
             }
+            // Section 3.3.4: a Topic Alias of 0 is answered with 0x94, not a bare 0x82.
+            InvalidPropertyValue {
+                property: PropertyId::TopicAlias,
+                ..
+            } => ReasonCode::TopicAliasInvalid,
             DuplicateProperty { .. }
             | InvalidPropertyValue { .. }
             | AuthDataWithoutMethod
             | EmptyTopicWithoutAlias
             | EmptySubscribe
             | EmptyUnsubscribe
+            | InvalidSubscriptionQoS { .. }
             | InvalidRetainHandling { .. }
             | NoLocalOnSharedSubscription { .. }
             | ReasonCodeNotAllowed { .. }
@@ -270,6 +282,10 @@ impl CodecError {
                 _ => "MQTT-2.1.3-1",
             },
             InvalidQoS { .. } => "MQTT-3.3.1-4",
+            InvalidPropertyValue {
+                property: PropertyId::TopicAlias,
+                ..
+            } => "MQTT-3.3.2-8",
             DupWithQoS0 => "MQTT-3.3.1-2",
             PacketIdWithQoS0 => "MQTT-2.2.1-2",
             ZeroPacketId { .. } => "MQTT-2.2.1-3",
@@ -409,6 +425,9 @@ impl std::fmt::Display for CodecError {
                 f,
                 "subscription options 0x{options:02X} set reserved bits"
             )?,
+            InvalidSubscriptionQoS { value } => {
+                write!(f, "subscription requests QoS {value}, which is not 0, 1 or 2")?
+            }
             InvalidRetainHandling { value } => {
                 write!(f, "retain handling {value} is not 0, 1 or 2")?
             }

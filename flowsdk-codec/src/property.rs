@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::wire::{check_binary, put_binary, put_str, put_vbi, variable_byte_integer_len, Reader};
+use crate::wire::{check_binary, put_str, put_vbi, variable_byte_integer_len, Reader};
 use crate::{CodecError, MqttString, PacketType, QoS, TopicName};
 
 macro_rules! property_ids {
@@ -207,6 +207,7 @@ const AUTH_MASK: u64 = mask(&[
     P::UserProperty,
 ]);
 
+#[inline(always)]
 fn allowed_mask(scope: Option<PacketType>) -> u64 {
     use PacketType::*;
     match scope {
@@ -277,6 +278,7 @@ pub enum Property {
 
 impl Property {
     /// This property's identifier.
+    #[inline(always)]
     pub fn id(&self) -> PropertyId {
         use Property::*;
         match self {
@@ -311,6 +313,7 @@ impl Property {
     }
 
     /// Checks the value rules that the types alone do not enforce.
+    #[inline(always)]
     fn check_value(&self) -> Result<(), CodecError> {
         use Property::*;
         let bad = |value: u32| {
@@ -326,11 +329,15 @@ impl Property {
             ReceiveMaximum(0) | TopicAlias(0) => bad(0),
             MaximumPacketSize(0) => bad(0),
             MaximumQoS(QoS::ExactlyOnce) => bad(2),
+            // A Response Topic is a topic name, so not empty [MQTT-4.7.3-1]; decoding checks
+            // this through `TopicName`, encoding must too.
+            ResponseTopic(ref topic) if topic.is_empty() => Err(CodecError::EmptyTopicName),
             _ => Ok(()),
         }
     }
 
     /// Encoded size: identifier plus value.
+    #[inline(always)]
     fn encoded_len(&self) -> Result<usize, CodecError> {
         use Property::*;
         Ok(1 + match self {
@@ -361,39 +368,57 @@ impl Property {
         })
     }
 
+    // Each arm writes the identifier together with the fixed-size part of the value: every
+    // write into a `BytesMut` checks capacity and moves the length, so fewer is faster.
+    #[inline(always)]
     fn encode(&self, out: &mut BytesMut) {
         use Property::*;
-        out.put_u8(self.id() as u8);
+        let id = self.id() as u8;
+        let with_str = |s: &[u8], out: &mut BytesMut| {
+            let [h, l] = (s.len() as u16).to_be_bytes();
+            out.put_slice(&[id, h, l]);
+            out.put_slice(s);
+        };
         match self {
-            PayloadFormatIndicator(f) => out.put_u8(match f {
-                PayloadFormat::Unspecified => 0,
-                PayloadFormat::Utf8 => 1,
-            }),
+            PayloadFormatIndicator(f) => out.put_slice(&[
+                id,
+                match f {
+                    PayloadFormat::Unspecified => 0,
+                    PayloadFormat::Utf8 => 1,
+                },
+            ]),
             RequestProblemInformation(b)
             | RequestResponseInformation(b)
             | RetainAvailable(b)
             | WildcardSubscriptionAvailable(b)
             | SubscriptionIdentifierAvailable(b)
-            | SharedSubscriptionAvailable(b) => out.put_u8(u8::from(*b)),
-            MaximumQoS(q) => out.put_u8(q.as_u8()),
+            | SharedSubscriptionAvailable(b) => out.put_slice(&[id, u8::from(*b)]),
+            MaximumQoS(q) => out.put_slice(&[id, q.as_u8()]),
             ServerKeepAlive(v) | ReceiveMaximum(v) | TopicAliasMaximum(v) | TopicAlias(v) => {
-                out.put_u16(*v)
+                let [a, b] = v.to_be_bytes();
+                out.put_slice(&[id, a, b]);
             }
             MessageExpiryInterval(v)
             | SessionExpiryInterval(v)
             | WillDelayInterval(v)
-            | MaximumPacketSize(v) => out.put_u32(*v),
-            SubscriptionIdentifier(v) => put_vbi(*v, out),
+            | MaximumPacketSize(v) => {
+                let [a, b, c, d] = v.to_be_bytes();
+                out.put_slice(&[id, a, b, c, d]);
+            }
+            SubscriptionIdentifier(v) => {
+                out.put_u8(id);
+                put_vbi(*v, out);
+            }
             ContentType(s)
             | AssignedClientIdentifier(s)
             | ResponseInformation(s)
             | AuthenticationMethod(s)
             | ServerReference(s)
-            | ReasonString(s) => put_str(s, out),
-            ResponseTopic(t) => put_str(t.as_mqtt_str(), out),
-            CorrelationData(b) | AuthenticationData(b) => put_binary(b, out),
+            | ReasonString(s) => with_str(s.as_bytes(), out),
+            ResponseTopic(t) => with_str(t.as_mqtt_str().as_bytes(), out),
+            CorrelationData(b) | AuthenticationData(b) => with_str(b, out),
             UserProperty(k, v) => {
-                put_str(k, out);
+                with_str(k.as_bytes(), out);
                 put_str(v, out);
             }
         }
@@ -644,24 +669,39 @@ impl Properties {
     }
 
     /// Reads a property block (length prefix then properties) and checks it for `scope`.
+    #[inline]
     pub(crate) fn decode_block(
         r: &mut Reader,
         scope: Option<PacketType>,
     ) -> Result<Properties, CodecError> {
+        // Most packets carry no properties: that case stays inline in the packet's decoder.
         let len = r.vbi("property length")? as usize;
         if len == 0 {
             return Ok(Properties::new());
         }
-        let mut sub = r.sub(len, "properties")?;
-        let mut props = Vec::new();
-        let mut seen = 0u64;
-        while sub.has_remaining() {
-            let p = Property::decode(&mut sub)?;
-            check_one(&p, scope, &mut seen)?;
-            props.push(p);
-        }
-        check_auth_pair(seen)?;
-        Ok(Properties(props))
+        Properties::decode_items(r, len, scope)
+    }
+
+    fn decode_items(
+        r: &mut Reader,
+        len: usize,
+        scope: Option<PacketType>,
+    ) -> Result<Properties, CodecError> {
+        r.within(len, "properties", |sub| {
+            // A property takes at least two bytes; room for up to eight saves the
+            // reallocations of a growing vector in the usual blocks, without trusting `len`
+            // for more.
+            let mut props = Vec::with_capacity((len / 2).min(8));
+            let mut seen = 0u64;
+            while sub.has_remaining() {
+                // `Property::decode` checked the value already; `check_one` would again.
+                let p = Property::decode(sub)?;
+                check_placement(p.id(), scope, &mut seen)?;
+                props.push(p);
+            }
+            check_auth_pair(seen)?;
+            Ok(Properties(props))
+        })
     }
 
     /// Decodes a property block (Variable Byte Integer length, then the properties) that
@@ -688,8 +728,19 @@ impl Properties {
     }
 }
 
+#[inline(always)]
 fn check_one(p: &Property, scope: Option<PacketType>, seen: &mut u64) -> Result<(), CodecError> {
-    let id = p.id();
+    check_placement(p.id(), scope, seen)?;
+    p.check_value()
+}
+
+/// Allowed in `scope`, and not a forbidden repetition of a property in `seen`.
+#[inline(always)]
+fn check_placement(
+    id: PropertyId,
+    scope: Option<PacketType>,
+    seen: &mut u64,
+) -> Result<(), CodecError> {
     if allowed_mask(scope) & id.bit() == 0 {
         return Err(CodecError::PropertyNotAllowed {
             property: id,
@@ -700,7 +751,7 @@ fn check_one(p: &Property, scope: Option<PacketType>, seen: &mut u64) -> Result<
         return Err(CodecError::DuplicateProperty { property: id });
     }
     *seen |= id.bit();
-    p.check_value()
+    Ok(())
 }
 
 fn check_auth_pair(seen: u64) -> Result<(), CodecError> {

@@ -47,10 +47,22 @@ impl MqttString {
     /// # Errors
     /// [`CodecError::InvalidUtf8`] [MQTT-1.5.4-1], [`CodecError::NullCharacter`] [MQTT-1.5.4-2],
     /// [`CodecError::FieldTooLong`], each naming `field`.
+    #[inline]
     pub fn from_bytes(bytes: Bytes, field: &'static str) -> Result<Self, CodecError> {
+        // Most strings on the wire are ASCII: one branch-free pass proves valid UTF-8 and no
+        // U+0000 together. Anything else takes the full checks, which name the broken rule.
+        if bytes.len() <= MAX_FIELD_LEN && is_ascii_without_nul(&bytes) {
+            return Ok(MqttString(bytes));
+        }
         let s = std::str::from_utf8(&bytes).map_err(|_| CodecError::InvalidUtf8 { field })?;
         check_str(s, field)?;
         Ok(MqttString(bytes))
+    }
+
+    /// Wraps bytes the caller has already checked against every rule of
+    /// [`MqttString::from_bytes`].
+    pub(crate) fn from_checked(bytes: Bytes) -> Self {
+        MqttString(bytes)
     }
 
     /// The string.
@@ -79,6 +91,15 @@ impl MqttString {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// `true` when every byte is in 1..=127: ASCII, hence valid UTF-8, and no U+0000. No early
+/// exit, so the loop is vectorized.
+#[inline]
+pub(crate) fn is_ascii_without_nul(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .fold(true, |ok, &b| ok & (b.wrapping_sub(1) < 0x7F))
 }
 
 pub(crate) fn check_str(s: &str, field: &'static str) -> Result<(), CodecError> {
@@ -170,5 +191,35 @@ impl<'de> serde::Deserialize<'de> for MqttString {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
         MqttString::new(s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The checks without the ASCII shortcut.
+    fn full_check(bytes: &[u8]) -> Result<(), CodecError> {
+        let s = std::str::from_utf8(bytes).map_err(|_| CodecError::InvalidUtf8 { field: "f" })?;
+        check_str(s, "f")
+    }
+
+    #[test]
+    fn the_ascii_shortcut_accepts_and_refuses_what_the_full_checks_do() {
+        let mut cases: Vec<Vec<u8>> = (0..=255u8).map(|b| vec![b'x', b, b'y']).collect();
+        cases.extend([
+            vec![],
+            "caf\u{e9}".as_bytes().to_vec(),
+            vec![0xE2, 0x82],
+            vec![b'a'; 100],
+            [vec![b'a'; 40], vec![0], vec![b'a'; 40]].concat(),
+        ]);
+        for bytes in cases {
+            assert_eq!(
+                MqttString::from_bytes(Bytes::from(bytes.clone()), "f").map(|_| ()),
+                full_check(&bytes),
+                "{bytes:?}"
+            );
+        }
     }
 }

@@ -30,9 +30,25 @@ impl TopicName {
     ///
     /// # Errors
     /// As [`TopicName::new`].
+    #[inline]
     pub fn try_from_string(topic: MqttString) -> Result<Self, CodecError> {
         check_topic_name(&topic)?;
         Ok(TopicName(topic))
+    }
+
+    /// Wraps a string the caller has already checked with [`check_topic_name`].
+    pub(crate) fn from_checked(topic: MqttString) -> Self {
+        TopicName(topic)
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// `true` for [`TopicName::empty`].
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     /// The empty topic name of a PUBLISH that relies on a Topic Alias. Encoding it without a
@@ -68,13 +84,22 @@ impl TopicName {
     }
 }
 
-pub(crate) fn check_topic_name(topic: &str) -> Result<(), CodecError> {
-    if topic.is_empty() {
+// The checks below work on the bytes: an `MqttString` is valid UTF-8 already, the characters
+// they look for are ASCII, and going through `as_str` would validate the UTF-8 again.
+
+#[inline]
+pub(crate) fn check_topic_name(topic: &MqttString) -> Result<(), CodecError> {
+    let bytes = topic.as_bytes();
+    if bytes.is_empty() {
         return Err(CodecError::EmptyTopicName);
     }
-    if topic.bytes().any(|b| b == b'+' || b == b'#') {
+    // No early exit: valid topics are the norm, and a branch-free scan is vectorized.
+    if bytes
+        .iter()
+        .fold(false, |found, &b| found | (b == b'+') | (b == b'#'))
+    {
         return Err(CodecError::WildcardInTopicName {
-            topic: topic.to_owned(),
+            topic: topic.as_str().to_owned(),
         });
     }
     Ok(())
@@ -113,6 +138,16 @@ impl TopicFilter {
         Ok(TopicFilter(filter))
     }
 
+    /// Length in bytes (including any `$share/group/` prefix).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Always `false`: a filter has at least one character [MQTT-4.7.3-1].
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The filter as a string slice (including any `$share/group/` prefix).
     pub fn as_str(&self) -> &str {
         self.0.as_str()
@@ -135,7 +170,7 @@ impl TopicFilter {
 
     /// `true` for a `$share/` filter.
     pub fn is_shared(&self) -> bool {
-        self.as_str().starts_with(SHARE_PREFIX)
+        self.0.as_bytes().starts_with(SHARE_PREFIX.as_bytes())
     }
 
     /// The part matched against topic names: the filter after any `$share/group/` prefix.
@@ -169,41 +204,93 @@ pub struct SharedSubscription<'a> {
     pub filter: &'a str,
 }
 
-pub(crate) fn check_topic_filter(filter: &str) -> Result<(), CodecError> {
-    if filter.is_empty() {
+#[inline]
+pub(crate) fn check_topic_filter(filter: &MqttString) -> Result<(), CodecError> {
+    if wildcards_are_whole_levels(filter.as_bytes()) {
+        Ok(())
+    } else {
+        topic_filter_error(filter)
+    }
+}
+
+/// The rules of [`topic_filter_error`] as one pass over the bytes: every `+` and `#` fills its
+/// level, `#` ends the filter, and a `$share/` filter has a group without wildcards and a
+/// non-empty filter after it. `false` for the empty filter too.
+#[inline]
+fn wildcards_are_whole_levels(bytes: &[u8]) -> bool {
+    let pattern = match bytes.strip_prefix(SHARE_PREFIX.as_bytes()) {
+        None => bytes,
+        Some(rest) => match rest.iter().position(|&b| b == b'/') {
+            Some(slash) if slash > 0 && !rest[..slash].iter().any(|&b| b == b'+' || b == b'#') => {
+                &rest[slash + 1..]
+            }
+            _ => return false,
+        },
+    };
+    if pattern.is_empty() {
+        return false;
+    }
+    let last = pattern.len() - 1;
+    pattern.iter().enumerate().all(|(i, &b)| {
+        let whole_level =
+            || (i == 0 || pattern[i - 1] == b'/') && (i == last || pattern[i + 1] == b'/');
+        match b {
+            b'#' => i == last && whole_level(),
+            b'+' => whole_level(),
+            _ => true,
+        }
+    })
+}
+
+/// Checks every filter rule in order and names the first one broken, or `Ok` for a valid
+/// filter.
+#[cold]
+fn topic_filter_error(filter: &MqttString) -> Result<(), CodecError> {
+    let bytes = filter.as_bytes();
+    if bytes.is_empty() {
         return Err(CodecError::EmptyTopicFilter);
     }
-    let pattern = if filter.starts_with(SHARE_PREFIX) {
-        match split_shared(filter) {
-            Some((group, pattern))
-                if !group.is_empty() && !group.contains(['+', '#']) && !pattern.is_empty() =>
-            {
-                pattern
-            }
-            _ => {
-                return Err(CodecError::InvalidSharedSubscription {
-                    filter: filter.to_owned(),
-                })
+    let pattern = match bytes.strip_prefix(SHARE_PREFIX.as_bytes()) {
+        None => bytes,
+        Some(rest) => {
+            let split = rest
+                .iter()
+                .position(|&b| b == b'/')
+                .map(|slash| (&rest[..slash], &rest[slash + 1..]));
+            match split {
+                Some((group, pattern))
+                    if !group.is_empty()
+                        && !group.iter().any(|&b| b == b'+' || b == b'#')
+                        && !pattern.is_empty() =>
+                {
+                    pattern
+                }
+                _ => {
+                    return Err(CodecError::InvalidSharedSubscription {
+                        filter: filter.as_str().to_owned(),
+                    })
+                }
             }
         }
-    } else {
-        filter
     };
     let invalid = |rule| CodecError::InvalidTopicFilter {
-        filter: filter.to_owned(),
+        filter: filter.as_str().to_owned(),
         rule,
     };
-    let mut levels = pattern.split('/').peekable();
+    let mut levels = pattern.split(|&b| b == b'/').peekable();
     while let Some(level) = levels.next() {
-        if level.contains('#') {
-            if level != "#" {
+        let (hash, plus) = level.iter().fold((false, false), |(hash, plus), &b| {
+            (hash | (b == b'#'), plus | (b == b'+'))
+        });
+        if hash {
+            if level != b"#" {
                 return Err(invalid("'#' must occupy a whole level"));
             }
             if levels.peek().is_some() {
                 return Err(invalid("'#' must be the last level"));
             }
         }
-        if level.contains('+') && level != "+" {
+        if plus && level != b"+" {
             return Err(invalid("'+' must occupy a whole level"));
         }
     }
@@ -305,7 +392,7 @@ macro_rules! string_newtype_impls {
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(deserializer)?;
-                $ty::new(s).map_err(serde::de::Error::custom)
+                $ty::from_serde(s).map_err(serde::de::Error::custom)
             }
         }
     };
@@ -313,6 +400,26 @@ macro_rules! string_newtype_impls {
 
 string_newtype_impls!(TopicName);
 string_newtype_impls!(TopicFilter);
+
+#[cfg(feature = "serde")]
+impl TopicName {
+    /// Serde's way in: every value serializes, so every value deserializes, including
+    /// [`TopicName::empty`] (a PUBLISH that names its topic by Topic Alias).
+    fn from_serde(s: String) -> Result<Self, CodecError> {
+        if s.is_empty() {
+            Ok(TopicName::empty())
+        } else {
+            TopicName::new(s)
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl TopicFilter {
+    fn from_serde(s: String) -> Result<Self, CodecError> {
+        TopicFilter::new(s)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -364,6 +471,42 @@ mod tests {
         }
         for good in ["#", "+", "a/+/b", "a/#", "/", "+/+/#", "$SYS/#"] {
             assert!(TopicFilter::new(good).is_ok(), "{good:?} was rejected");
+        }
+    }
+
+    #[test]
+    fn the_one_pass_filter_check_agrees_with_the_full_one() {
+        // Every filter of up to six characters over an alphabet that reaches each rule.
+        let alphabet = [b'a', b'/', b'+', b'#', b'$'];
+        let mut filters: Vec<Vec<u8>> = vec![vec![]];
+        let mut all = Vec::new();
+        for _ in 0..6 {
+            filters = filters
+                .iter()
+                .flat_map(|f| {
+                    alphabet.iter().map(move |&c| {
+                        let mut f = f.clone();
+                        f.push(c);
+                        f
+                    })
+                })
+                .collect();
+            all.extend(filters.iter().cloned());
+        }
+        // Shared subscriptions: the prefix before each short filter, group and all.
+        let shared: Vec<Vec<u8>> = all
+            .iter()
+            .filter(|f| f.len() <= 4)
+            .map(|f| [b"$share/".as_slice(), f].concat())
+            .collect();
+        all.extend(shared);
+        all.extend([b"$share/".to_vec(), b"$share/g/a/+".to_vec()]);
+        for f in all {
+            let s = MqttString::new(String::from_utf8(f).unwrap()).unwrap();
+            if wildcards_are_whole_levels(s.as_bytes()) {
+                assert_eq!(topic_filter_error(&s), Ok(()), "{s:?}");
+            }
+            assert_eq!(check_topic_filter(&s), topic_filter_error(&s), "{s:?}");
         }
     }
 

@@ -67,6 +67,7 @@ impl QoS {
     ///
     /// # Errors
     /// [`CodecError::InvalidQoS`] for 3 or more [MQTT-3.3.1-4].
+    #[inline]
     pub fn from_u8(value: u8) -> Result<Self, CodecError> {
         match value {
             0 => Ok(QoS::AtMostOnce),
@@ -188,6 +189,7 @@ impl PacketType {
     ///
     /// # Errors
     /// [`CodecError::InvalidPacketType`] for 0, which is reserved.
+    #[inline]
     pub fn from_nibble(nibble: u8) -> Result<Self, CodecError> {
         use PacketType::*;
         Ok(match nibble {
@@ -212,6 +214,7 @@ impl PacketType {
 
     /// The fixed-header flag bits this packet type must carry (PUBLISH has variable flags and
     /// returns `None`) [MQTT-2.1.3-1].
+    #[inline]
     pub fn required_flags(self) -> Option<u8> {
         match self {
             PacketType::Publish => None,

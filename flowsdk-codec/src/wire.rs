@@ -1,7 +1,7 @@
 //! Reading and writing the specification's data representations (section 1.5): integers,
 //! Variable Byte Integers, UTF-8 strings and binary data.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::{CodecError, MqttString, PacketType};
 
@@ -23,6 +23,7 @@ pub const MAX_VARIABLE_BYTE_INTEGER: u32 = 268_435_455;
 /// assert_eq!(decode_variable_byte_integer(&[0xC1]), Ok(None));
 /// assert!(decode_variable_byte_integer(&[0x80, 0x00]).is_err()); // not the shortest form
 /// ```
+#[inline]
 pub fn decode_variable_byte_integer(buf: &[u8]) -> Result<Option<(u32, usize)>, CodecError> {
     let mut value: u32 = 0;
     for (i, &byte) in buf.iter().enumerate().take(4) {
@@ -62,6 +63,25 @@ pub fn encode_variable_byte_integer(value: usize, out: &mut BytesMut) -> Result<
     }
     put_vbi(value as u32, out);
     Ok(())
+}
+
+/// The Variable Byte Integer encoding of `value` (at most 268,435,455) and its length.
+#[inline]
+pub(crate) fn vbi_bytes(mut value: u32) -> ([u8; 4], usize) {
+    let mut bytes = [0u8; 4];
+    let mut len = 0;
+    loop {
+        let mut byte = (value & 0x7F) as u8;
+        value >>= 7;
+        if value > 0 {
+            byte |= 0x80;
+        }
+        bytes[len] = byte;
+        len += 1;
+        if value == 0 || len == 4 {
+            return (bytes, len);
+        }
+    }
 }
 
 pub(crate) fn put_vbi(mut value: u32, out: &mut BytesMut) {
@@ -105,28 +125,35 @@ pub(crate) fn check_binary(bytes: &[u8], field: &'static str) -> Result<usize, C
 pub(crate) struct Reader {
     buf: Bytes,
     pos: usize,
+    /// Reads stop here: the end of `buf`, or of the block [`Reader::within`] reads.
+    end: usize,
     packet: PacketType,
 }
 
 impl Reader {
+    #[inline]
     pub(crate) fn new(buf: Bytes, packet: PacketType) -> Self {
         Reader {
+            end: buf.len(),
             buf,
             pos: 0,
             packet,
         }
     }
 
+    #[inline]
     pub(crate) fn packet(&self) -> PacketType {
         self.packet
     }
 
+    #[inline]
     pub(crate) fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.end - self.pos
     }
 
+    #[inline]
     pub(crate) fn has_remaining(&self) -> bool {
-        self.pos < self.buf.len()
+        self.pos < self.end
     }
 
     fn eof(&self, field: &'static str) -> CodecError {
@@ -136,24 +163,31 @@ impl Reader {
         }
     }
 
+    #[inline]
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, CodecError> {
-        let b = *self.buf.get(self.pos).ok_or_else(|| self.eof(field))?;
+        // Bounded by `end`, not the buffer: inside `within` the block ends before the buffer.
+        let b = *self.buf[..self.end]
+            .get(self.pos)
+            .ok_or_else(|| self.eof(field))?;
         self.pos += 1;
         Ok(b)
     }
 
+    #[inline]
     pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, CodecError> {
         let s = self.take(2, field)?;
         Ok(u16::from_be_bytes([s[0], s[1]]))
     }
 
+    #[inline]
     pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, CodecError> {
         let s = self.take(4, field)?;
         Ok(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
     }
 
+    #[inline]
     pub(crate) fn vbi(&mut self, field: &'static str) -> Result<u32, CodecError> {
-        match decode_variable_byte_integer(&self.buf[self.pos..])? {
+        match decode_variable_byte_integer(&self.buf[self.pos..self.end])? {
             Some((value, len)) => {
                 self.pos += len;
                 Ok(value)
@@ -162,11 +196,12 @@ impl Reader {
         }
     }
 
+    #[inline]
     fn take(&mut self, len: usize, field: &'static str) -> Result<&[u8], CodecError> {
         let end = self
             .pos
             .checked_add(len)
-            .filter(|&end| end <= self.buf.len())
+            .filter(|&end| end <= self.end)
             .ok_or_else(|| self.eof(field))?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
@@ -174,35 +209,59 @@ impl Reader {
     }
 
     /// A zero-copy slice of the next `len` bytes.
+    #[inline]
     pub(crate) fn slice(&mut self, len: usize, field: &'static str) -> Result<Bytes, CodecError> {
         let start = self.pos;
         self.take(len, field)?;
         Ok(self.buf.slice(start..self.pos))
     }
 
+    #[inline]
     pub(crate) fn binary(&mut self, field: &'static str) -> Result<Bytes, CodecError> {
         let len = self.u16(field)? as usize;
         self.slice(len, field)
     }
 
+    #[inline]
     pub(crate) fn string(&mut self, field: &'static str) -> Result<MqttString, CodecError> {
         let bytes = self.binary(field)?;
         MqttString::from_bytes(bytes, field)
     }
 
-    /// A reader over the next `len` bytes (a property block), advancing this one past them.
-    pub(crate) fn sub(&mut self, len: usize, field: &'static str) -> Result<Reader, CodecError> {
-        let buf = self.slice(len, field)?;
-        Ok(Reader::new(buf, self.packet))
+    /// Runs `read` over the next `len` bytes (a property block) as if they were all there
+    /// is; `read` must consume them. Bounding this reader, rather than handing out a second one
+    /// over a slice, saves two atomic reference-count updates per block.
+    #[inline]
+    pub(crate) fn within<T>(
+        &mut self,
+        len: usize,
+        field: &'static str,
+        read: impl FnOnce(&mut Reader) -> Result<T, CodecError>,
+    ) -> Result<T, CodecError> {
+        let end = self
+            .pos
+            .checked_add(len)
+            .filter(|&end| end <= self.end)
+            .ok_or_else(|| self.eof(field))?;
+        let outer = std::mem::replace(&mut self.end, end);
+        let value = read(self);
+        self.end = outer;
+        value
     }
 
-    /// Everything left, as one slice.
+    /// Everything left, as one slice. Hands over the reader's own handle on the buffer rather
+    /// than a new one, which would cost an atomic reference-count update per packet.
+    #[inline]
     pub(crate) fn rest(&mut self) -> Bytes {
-        let rest = self.buf.slice(self.pos..);
-        self.pos = self.buf.len();
+        let mut rest = std::mem::take(&mut self.buf);
+        rest.truncate(self.end);
+        rest.advance(self.pos);
+        self.pos = 0;
+        self.end = 0;
         rest
     }
 
+    #[inline]
     pub(crate) fn finish(&self) -> Result<(), CodecError> {
         if self.has_remaining() {
             Err(CodecError::TrailingBytes {

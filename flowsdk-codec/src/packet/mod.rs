@@ -1,6 +1,6 @@
 //! The fifteen control packets, one file each, and the [`Packet`] enum over them.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::wire::{decode_variable_byte_integer, put_vbi, variable_byte_integer_len, Reader};
 use crate::{CodecError, PacketType, ProtocolVersion, MAX_PACKET_SIZE};
@@ -21,6 +21,7 @@ pub use auth::Auth;
 pub use connack::ConnAck;
 pub use connect::{Connect, Will};
 pub use disconnect::Disconnect;
+pub(crate) use publish::PlainLayout;
 pub use publish::Publish;
 pub use suback::SubAck;
 pub use subscribe::{RetainHandling, Subscribe, Subscription, SubscriptionOptions};
@@ -50,6 +51,15 @@ pub(crate) trait Body: Sized {
     fn measure(&self, version: ProtocolVersion) -> Result<Lens, CodecError>;
     /// Writes the variable header and payload; `lens` came from `measure`.
     fn write(&self, version: ProtocolVersion, lens: &Lens, out: &mut BytesMut);
+    /// Writes the whole packet, `size` bytes; `lens` came from `measure`. A packet type may
+    /// override this to write its fixed and variable headers together.
+    #[inline]
+    fn write_packet(&self, version: ProtocolVersion, lens: &Lens, size: usize, out: &mut BytesMut) {
+        out.reserve(size);
+        out.put_u8(((Self::TYPE as u8) << 4) | self.flags());
+        put_vbi(lens.body as u32, out);
+        self.write(version, lens, out);
+    }
     /// Reads the variable header and payload; the flags were already checked for packets whose
     /// flags are fixed.
     fn read(flags: u8, r: &mut Reader, version: ProtocolVersion) -> Result<Self, CodecError>;
@@ -79,6 +89,7 @@ impl FixedHeader {
     /// # Errors
     /// [`CodecError::InvalidPacketType`], [`CodecError::InvalidFixedHeaderFlags`],
     /// [`CodecError::MalformedVariableByteInteger`], [`CodecError::PacketTooLarge`].
+    #[inline]
     pub fn peek(buf: &[u8], max_packet_size: u32) -> Result<Option<FixedHeader>, CodecError> {
         let Some(&first) = buf.first() else {
             return Ok(None);
@@ -179,6 +190,7 @@ macro_rules! dispatch {
     };
 }
 
+#[inline]
 fn measure_packet<B: Body>(b: &B, version: ProtocolVersion) -> Result<(Lens, usize), CodecError> {
     if B::TYPE == PacketType::Auth && version == ProtocolVersion::V311 {
         return Err(CodecError::PacketNotInVersion {
@@ -197,19 +209,7 @@ fn measure_packet<B: Body>(b: &B, version: ProtocolVersion) -> Result<(Lens, usi
     Ok((lens, size))
 }
 
-fn write_packet<B: Body>(
-    b: &B,
-    version: ProtocolVersion,
-    lens: &Lens,
-    size: usize,
-    out: &mut BytesMut,
-) {
-    out.reserve(size);
-    out.put_u8(((B::TYPE as u8) << 4) | b.flags());
-    put_vbi(lens.body as u32, out);
-    b.write(version, lens, out);
-}
-
+#[inline]
 pub(crate) fn encode_body<B: Body>(
     b: &B,
     version: ProtocolVersion,
@@ -223,10 +223,11 @@ pub(crate) fn encode_body<B: Body>(
             max: max_packet_size,
         });
     }
-    write_packet(b, version, &lens, size, out);
+    b.write_packet(version, &lens, size, out);
     Ok(size)
 }
 
+#[inline]
 pub(crate) fn decode_frame<B: Body>(
     header: &FixedHeader,
     body: Bytes,
@@ -332,7 +333,9 @@ impl Packet {
                 extra: frame.len() - frame_len,
             });
         }
-        Packet::decode_body(&header, frame.slice(header.header_len..), version)
+        let mut body = frame;
+        body.advance(header.header_len);
+        Packet::decode_body(&header, body, version)
     }
 
     /// Decodes a packet's body (everything after the fixed header) given its fixed header.
@@ -350,6 +353,30 @@ impl Packet {
                 field: "remaining length",
             });
         }
+        // `peek` checked these already; a hand-built header gets the same check [MQTT-2.1.3-1].
+        if let Some(required) = header.packet_type.required_flags() {
+            if header.flags != required {
+                return Err(CodecError::InvalidFixedHeaderFlags {
+                    packet: header.packet_type,
+                    flags: header.flags,
+                });
+            }
+        }
+        if header.packet_type == PacketType::Publish {
+            if let Some(layout) = PlainLayout::of(header.flags, &body, version) {
+                return Ok(Packet::Publish(layout.into_publish(body)));
+            }
+        }
+        Packet::decode_general(header, body, version)
+    }
+
+    /// [`Packet::decode_body`] without the length check and the plain-PUBLISH fast path, for
+    /// callers that did both.
+    pub(crate) fn decode_general(
+        header: &FixedHeader,
+        body: Bytes,
+        version: ProtocolVersion,
+    ) -> Result<Packet, CodecError> {
         Ok(match header.packet_type {
             PacketType::Connect => Packet::Connect(decode_frame(header, body, version)?),
             PacketType::ConnAck => Packet::ConnAck(decode_frame(header, body, version)?),
@@ -441,6 +468,7 @@ pub(crate) mod common {
     use super::*;
     use crate::{PacketId, ReasonCode};
 
+    #[inline]
     pub(crate) fn read_packet_id(r: &mut Reader) -> Result<PacketId, CodecError> {
         let id = r.u16("packet identifier")?;
         PacketId::new(id).ok_or(CodecError::ZeroPacketId { packet: r.packet() })
@@ -469,12 +497,15 @@ pub(crate) mod common {
     /// Checks `props` for `packet` in `version`; returns the block's length without and with
     /// its length prefix. 3.1.1 has no property block: `(0, 0)`, and non-empty properties are
     /// refused rather than lost.
+    #[inline]
     pub(crate) fn measure_properties(
         props: &crate::Properties,
         packet: PacketType,
         version: ProtocolVersion,
     ) -> Result<(usize, usize), CodecError> {
         match version {
+            // No properties: a block of one byte, nothing to check.
+            ProtocolVersion::V5 if props.is_empty() => Ok((0, 1)),
             ProtocolVersion::V5 => {
                 let len = props.checked_len(Some(packet))?;
                 Ok((len, variable_byte_integer_len(len) + len))
@@ -484,6 +515,7 @@ pub(crate) mod common {
     }
 
     /// Reads the property block of the packet `r` is reading (5.0); none in 3.1.1.
+    #[inline]
     pub(crate) fn read_properties(
         r: &mut Reader,
         version: ProtocolVersion,

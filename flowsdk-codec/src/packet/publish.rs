@@ -1,11 +1,13 @@
 //! PUBLISH (section 3.3): an application message.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::common::{measure_properties, read_packet_id, read_properties};
 use super::{packet_api, Body, Lens};
-use crate::wire::{put_str, Reader};
-use crate::{CodecError, PacketId, PacketType, Properties, ProtocolVersion, QoS, TopicName};
+use crate::wire::{put_str, vbi_bytes, Reader};
+use crate::{
+    CodecError, MqttString, PacketId, PacketType, Properties, ProtocolVersion, QoS, TopicName,
+};
 
 /// PUBLISH: an application message, in either direction (section 3.3).
 ///
@@ -54,6 +56,31 @@ impl Publish {
         }
     }
 
+    /// Packet identifier, property block and payload: the part after the topic.
+    #[inline(always)]
+    fn write_after_topic(&self, version: ProtocolVersion, lens: &Lens, out: &mut BytesMut) {
+        let v5 = version == ProtocolVersion::V5;
+        match self.packet_id {
+            // The identifier and an empty property block in one write.
+            Some(id) if v5 && lens.props == 0 => {
+                let [ih, il] = id.get().to_be_bytes();
+                out.put_slice(&[ih, il, 0]);
+            }
+            Some(id) => {
+                out.put_u16(id.get());
+                if v5 {
+                    self.properties.encode_block(lens.props, out);
+                }
+            }
+            None if v5 => self.properties.encode_block(lens.props, out),
+            None => {}
+        }
+        if !self.payload.is_empty() {
+            out.put_slice(&self.payload);
+        }
+    }
+
+    #[inline]
     fn check(&self, version: ProtocolVersion) -> Result<(), CodecError> {
         match (self.qos, self.packet_id) {
             (QoS::AtMostOnce, Some(_)) => return Err(CodecError::PacketIdWithQoS0),
@@ -87,6 +114,7 @@ impl Body for Publish {
         (u8::from(self.dup) << 3) | (self.qos.as_u8() << 1) | u8::from(self.retain)
     }
 
+    #[inline]
     fn measure(&self, version: ProtocolVersion) -> Result<Lens, CodecError> {
         self.check(version)?;
         let (props, block) = measure_properties(&self.properties, Self::TYPE, version)?;
@@ -101,13 +129,27 @@ impl Body for Publish {
 
     fn write(&self, version: ProtocolVersion, lens: &Lens, out: &mut BytesMut) {
         put_str(self.topic.as_mqtt_str(), out);
-        if let Some(id) = self.packet_id {
-            out.put_u16(id.get());
+        self.write_after_topic(version, lens, out);
+    }
+
+    // The same bytes as the default, in four writes instead of up to nine: each write into a
+    // `BytesMut` checks capacity and moves the length, and PUBLISH is the packet sent most.
+    #[inline(always)]
+    fn write_packet(&self, version: ProtocolVersion, lens: &Lens, size: usize, out: &mut BytesMut) {
+        out.reserve(size);
+        let topic = self.topic.as_mqtt_str().as_bytes();
+        // Fixed header, then the topic's length prefix.
+        let (vbi, n) = vbi_bytes(lens.body as u32);
+        let first = ((Self::TYPE as u8) << 4) | self.flags();
+        let [th, tl] = (topic.len() as u16).to_be_bytes();
+        match n {
+            1 => out.put_slice(&[first, vbi[0], th, tl]),
+            2 => out.put_slice(&[first, vbi[0], vbi[1], th, tl]),
+            3 => out.put_slice(&[first, vbi[0], vbi[1], vbi[2], th, tl]),
+            _ => out.put_slice(&[first, vbi[0], vbi[1], vbi[2], vbi[3], th, tl]),
         }
-        if version == ProtocolVersion::V5 {
-            self.properties.encode_block(lens.props, out);
-        }
-        out.put_slice(&self.payload);
+        out.put_slice(topic);
+        self.write_after_topic(version, lens, out);
     }
 
     fn read(flags: u8, r: &mut Reader, version: ProtocolVersion) -> Result<Self, CodecError> {
@@ -148,5 +190,210 @@ impl Body for Publish {
             properties,
             payload,
         })
+    }
+}
+
+/// Where the parts of a plain PUBLISH lie in its body: the fast path of PUBLISH decoding.
+///
+/// Most PUBLISH packets have a named ASCII topic and no properties. For those, every rule the
+/// general decoder ([`Body::read`]) checks can be checked in one pass over the borrowed bytes,
+/// and the packet built from one handle on the body: no `Reader`, no intermediate `Result`s,
+/// one reference-count update (for the topic) instead of several. Anything else — properties,
+/// an empty or non-ASCII topic, any broken rule — is left to the general decoder, which then
+/// reports the exact error; so both paths accept the same packets and build the same values
+/// (the unit tests below compare them).
+pub(crate) struct PlainLayout {
+    dup: bool,
+    qos: QoS,
+    retain: bool,
+    topic_end: usize,
+    packet_id: Option<PacketId>,
+    payload_start: usize,
+}
+
+impl PlainLayout {
+    /// The layout of `body` (everything after the fixed header), or `None` when it is not a
+    /// plain PUBLISH that breaks no rule.
+    #[inline]
+    pub(crate) fn of(flags: u8, body: &[u8], version: ProtocolVersion) -> Option<PlainLayout> {
+        let dup = flags & 0x08 != 0;
+        let qos = match (flags >> 1) & 0x03 {
+            0 if !dup => QoS::AtMostOnce, // DUP at QoS 0 is refused [MQTT-3.3.1-2]
+            1 => QoS::AtLeastOnce,
+            2 => QoS::ExactlyOnce,
+            _ => return None,
+        };
+        let topic_len = usize::from(u16::from_be_bytes([*body.first()?, *body.get(1)?]));
+        let topic_end = 2 + topic_len;
+        let topic = body.get(2..topic_end)?;
+        // ASCII is valid UTF-8 [MQTT-1.5.4-1]; no U+0000 [MQTT-1.5.4-2], no wildcard
+        // [MQTT-3.3.2-2], not empty [MQTT-4.7.3-1]. One branch-free pass, vectorized.
+        let plain = topic.iter().fold(true, |ok, &b| {
+            ok & (b != 0) & (b < 0x80) & (b != b'+') & (b != b'#')
+        });
+        if !plain || topic.is_empty() {
+            return None;
+        }
+        let mut pos = topic_end;
+        let packet_id = match qos {
+            QoS::AtMostOnce => None,
+            QoS::AtLeastOnce | QoS::ExactlyOnce => {
+                let id = u16::from_be_bytes([*body.get(pos)?, *body.get(pos + 1)?]);
+                pos += 2;
+                Some(PacketId::new(id)?) // zero is refused [MQTT-2.2.1-3]
+            }
+        };
+        if version == ProtocolVersion::V5 {
+            // A property length of 0 in one byte: no properties. Anything else, including
+            // longer encodings of 0, goes the general way.
+            if *body.get(pos)? != 0 {
+                return None;
+            }
+            pos += 1;
+        }
+        Some(PlainLayout {
+            dup,
+            qos,
+            retain: flags & 0x01 != 0,
+            topic_end,
+            packet_id,
+            payload_start: pos,
+        })
+    }
+
+    /// The PUBLISH, its topic and payload slices of `body`, the bytes the layout was read from.
+    #[inline]
+    pub(crate) fn into_publish(self, mut body: Bytes) -> Publish {
+        let topic =
+            TopicName::from_checked(MqttString::from_checked(body.slice(2..self.topic_end)));
+        body.advance(self.payload_start);
+        Publish {
+            dup: self.dup,
+            qos: self.qos,
+            retain: self.retain,
+            topic,
+            packet_id: self.packet_id,
+            properties: Properties::new(),
+            payload: body,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::decode_frame;
+    use crate::FixedHeader;
+
+    /// Bodies around the fast path's edges: each topic, packet identifier, property block and
+    /// payload below, in every combination.
+    fn bodies(version: ProtocolVersion) -> Vec<Vec<u8>> {
+        let topics: [&[u8]; 8] = [
+            b"a",
+            b"sensors/0042/tmp",
+            b"",
+            b"a/+",
+            b"#",
+            b"a\0b",
+            b"caf\xC3\xA9",
+            b"\xFF",
+        ];
+        let ids: [&[u8]; 3] = [&[0x12, 0x34], &[0, 0], &[0x01]];
+        let props: [&[u8]; 4] = [&[0], &[0x80, 0x00], &[3, 0x23, 0, 1], &[3, 0x23, 0, 0]];
+        let payloads: [&[u8]; 2] = [b"", b"21.5"];
+        let mut out = Vec::new();
+        for topic in topics {
+            for id in ids {
+                for p in props {
+                    for payload in payloads {
+                        let mut b = (topic.len() as u16).to_be_bytes().to_vec();
+                        b.extend_from_slice(topic);
+                        b.extend_from_slice(id);
+                        if version == ProtocolVersion::V5 {
+                            b.extend_from_slice(p);
+                        }
+                        b.extend_from_slice(payload);
+                        out.push(b);
+                    }
+                }
+            }
+        }
+        // Truncated bodies too.
+        out.extend([vec![], vec![0], vec![0, 5, b'a'], vec![0, 1, b'a', 0x12]]);
+        out
+    }
+
+    #[test]
+    fn the_fast_path_builds_what_the_general_decoder_builds() {
+        let mut taken = 0;
+        for version in [ProtocolVersion::V5, ProtocolVersion::V311] {
+            for body in bodies(version) {
+                for flags in 0..16u8 {
+                    let Some(layout) = PlainLayout::of(flags, &body, version) else {
+                        continue;
+                    };
+                    taken += 1;
+                    let header = FixedHeader {
+                        packet_type: PacketType::Publish,
+                        flags,
+                        remaining_length: body.len(),
+                        header_len: 2,
+                    };
+                    let general =
+                        decode_frame::<Publish>(&header, Bytes::from(body.clone()), version);
+                    assert_eq!(
+                        general,
+                        Ok(layout.into_publish(Bytes::from(body.clone()))),
+                        "{version:?} flags {flags:#x} body {body:?}"
+                    );
+                }
+            }
+        }
+        assert!(taken > 50, "the fast path was taken only {taken} times");
+    }
+
+    #[test]
+    fn publish_writes_the_same_bytes_as_the_generic_packet_writer() {
+        let mut with_props = Publish::new(TopicName::new("a/b").unwrap(), vec![7u8; 200]);
+        with_props.qos = QoS::ExactlyOnce;
+        with_props.packet_id = PacketId::new(9);
+        with_props.properties.set_topic_alias(Some(3));
+        let mut qos0 = Publish::new(TopicName::new("t").unwrap(), Bytes::new());
+        qos0.retain = true;
+        let big = Publish::new(TopicName::new("big").unwrap(), vec![1u8; 70_000]);
+        for p in [with_props, qos0, big] {
+            for version in [ProtocolVersion::V5, ProtocolVersion::V311] {
+                let Ok(lens) = p.measure(version) else {
+                    continue;
+                };
+                let size = 1 + crate::wire::variable_byte_integer_len(lens.body) + lens.body;
+                let mut fused = BytesMut::new();
+                p.write_packet(version, &lens, size, &mut fused);
+                let mut generic = BytesMut::new();
+                generic.put_u8(((PacketType::Publish as u8) << 4) | p.flags());
+                crate::wire::put_vbi(lens.body as u32, &mut generic);
+                p.write(version, &lens, &mut generic);
+                assert_eq!(fused, generic, "{version:?} {p:?}");
+                assert_eq!(fused.len(), size);
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_leaves_properties_and_broken_rules_to_the_general_decoder() {
+        let v5 = ProtocolVersion::V5;
+        let body = |topic: &[u8], rest: &[u8]| {
+            let mut b = (topic.len() as u16).to_be_bytes().to_vec();
+            b.extend_from_slice(topic);
+            b.extend_from_slice(rest);
+            b
+        };
+        assert!(PlainLayout::of(0x02, &body(b"a", &[0, 1, 0]), v5).is_some());
+        assert!(PlainLayout::of(0x02, &body(b"a", &[0, 1, 3, 0x23, 0, 1]), v5).is_none());
+        assert!(PlainLayout::of(0x02, &body(b"a", &[0, 0, 0]), v5).is_none()); // [MQTT-2.2.1-3]
+        assert!(PlainLayout::of(0x08, &body(b"a", &[0]), v5).is_none()); // [MQTT-3.3.1-2]
+        assert!(PlainLayout::of(0x06, &body(b"a", &[0, 1, 0]), v5).is_none()); // QoS 3
+        assert!(PlainLayout::of(0x00, &body(b"a/#", &[0]), v5).is_none()); // [MQTT-3.3.2-2]
+        assert!(PlainLayout::of(0x00, &body(b"", &[0]), v5).is_none());
     }
 }

@@ -56,7 +56,8 @@ impl SubscriptionOptions {
     ///
     /// # Errors
     /// [`CodecError::InvalidSubscriptionOptions`] for reserved bits [MQTT-3.8.3-5],
-    /// [`CodecError::InvalidQoS`], [`CodecError::InvalidRetainHandling`].
+    /// [`CodecError::InvalidSubscriptionQoS`] (5.0) or [`CodecError::InvalidQoS`] (3.1.1) for
+    /// QoS 3, [`CodecError::InvalidRetainHandling`].
     pub fn from_byte(byte: u8, version: ProtocolVersion) -> Result<Self, CodecError> {
         let reserved = match version {
             ProtocolVersion::V5 => 0xC0,
@@ -71,8 +72,16 @@ impl SubscriptionOptions {
             2 => RetainHandling::DoNotSend,
             value => return Err(CodecError::InvalidRetainHandling { value }),
         };
+        let qos = match QoS::from_u8(byte & 0x03) {
+            Ok(qos) => qos,
+            // 5.0 makes this a Protocol Error (section 3.8.3.1); 3.1.1 a malformed packet.
+            Err(_) if version == ProtocolVersion::V5 => {
+                return Err(CodecError::InvalidSubscriptionQoS { value: byte & 0x03 })
+            }
+            Err(e) => return Err(e),
+        };
         Ok(SubscriptionOptions {
-            qos: QoS::from_u8(byte & 0x03)?,
+            qos,
             no_local: byte & 0x04 != 0,
             retain_as_published: byte & 0x08 != 0,
             retain_handling,
