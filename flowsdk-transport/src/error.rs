@@ -93,8 +93,10 @@ pub enum TransportError {
         #[source]
         source: std::io::Error,
     },
-    /// TLS configuration or handshake failed (bad certificate, unknown issuer, no shared
-    /// protocol, client certificate required or refused, ...).
+    /// TLS failed (bad certificate, unknown issuer, no shared protocol, client certificate
+    /// required or refused, ...): in the TLS or QUIC handshake, or on an established connection
+    /// when the peer's alert arrives later (with TLS 1.3 a client whose certificate the server
+    /// refuses learns it on its first read, in phase `Read`).
     #[error("{address}: {phase} failed: {message}")]
     Tls {
         /// The address.
@@ -172,6 +174,15 @@ impl TransportError {
         phase: Phase,
         source: std::io::Error,
     ) -> Self {
+        // rustls and quinn report TLS failures through io::Error; name them as such.
+        #[cfg(feature = "tls")]
+        if let Some(message) = crate::tls::failure_message(&source) {
+            return TransportError::Tls {
+                address: address.to_string(),
+                phase,
+                message,
+            };
+        }
         TransportError::Io {
             address: address.to_string(),
             phase,

@@ -47,6 +47,12 @@ mod connection;
 mod dial;
 mod error;
 mod listen;
+#[cfg(feature = "quic")]
+mod quic;
+#[cfg(feature = "tls")]
+mod tls;
+#[cfg(feature = "ws")]
+mod ws;
 
 pub use address::{Address, IntoAddress, Scheme};
 pub use config::{ListenerConfig, ListenerConfigBuilder, TransportConfig, TransportConfigBuilder};
@@ -54,3 +60,19 @@ pub use connection::{MqttConnection, MqttReadHalf, MqttWriteHalf, PeerInfo};
 pub use dial::{connect, Transport};
 pub use error::{Phase, TransportError};
 pub use listen::{Incoming, Listener};
+#[cfg(feature = "quic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "quic")))]
+pub use quic::{QuicConfig, QuicConfigBuilder};
+/// The rustls crate this build uses, for [`TlsClientConfig::from_rustls`] and
+/// [`TlsServerConfig::from_rustls`].
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use rustls;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use tls::{
+    ClientAuth, TlsClientConfig, TlsClientConfigBuilder, TlsServerConfig, TlsServerConfigBuilder,
+};
+#[cfg(feature = "ws")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
+pub use ws::WsConfig;

@@ -86,6 +86,13 @@ impl Listener {
     {
         let address = address.into_address()?;
         crate::dial::require_features(&address)?;
+        // A WebSocket listener serves one request path; make the address it reports name it.
+        #[cfg(feature = "ws")]
+        let (config, address) = if matches!(address.scheme(), Scheme::Ws | Scheme::Wss) {
+            crate::ws::resolve_listener_path(config, address)
+        } else {
+            (config, address)
+        };
         let config = Arc::new(config);
         let scheme = address.scheme();
         let (inner, local) = match scheme {

@@ -5,8 +5,17 @@ mod transport {
     pub mod support;
 
     mod address;
+    mod mosquitto;
+    #[cfg(feature = "tls")]
+    pub mod pki;
+    #[cfg(feature = "quic")]
+    mod quic;
     mod tcp;
     mod timeouts;
+    #[cfg(feature = "tls")]
+    mod tls;
     #[cfg(unix)]
     mod unix;
+    #[cfg(feature = "ws")]
+    mod ws;
 }

@@ -8,9 +8,10 @@
 //! | module | crate | what it is |
 //! | --- | --- | --- |
 //! | [`codec`] (also [`mqtt_serde`]) | `flowsdk-codec` | every MQTT 5.0 / 3.1.1 packet: strict, zero-copy encode and decode |
+//! | [`transport`] | `flowsdk-transport` | TCP and Unix sockets; TLS (feature `tls`), QUIC (`quic`), WebSocket (`ws`); dial and listen |
 //!
-//! The transport, client, middleware/broker, gRPC and testing crates join as they land, each
-//! behind its feature (`tls`, `quic`, `ws`, `grpc`, `protocol-testing`, `persist`).
+//! The client, middleware/broker, gRPC and testing crates join as they land, each behind its
+//! feature (`grpc`, `protocol-testing`, `persist`).
 //!
 //! ```
 //! use flowsdk::codec::{Packet, ProtocolVersion, Publish, TopicName};
@@ -28,6 +29,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use flowsdk_codec as codec;
+pub use flowsdk_transport as transport;
 
 /// The codec under the name earlier FlowSDK releases used; the same crate as [`codec`].
 pub use flowsdk_codec as mqtt_serde;
