@@ -494,16 +494,90 @@ impl Property {
 /// assert_eq!(props.message_expiry_interval(), Some(60));
 /// assert_eq!(props.user_properties().next().unwrap(), ("unit", "celsius"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Properties(Vec<Property>);
+#[derive(Clone, Debug, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(from = "Vec<Property>", into = "Vec<Property>")
+)]
+pub struct Properties {
+    items: Vec<Property>,
+    summary: Summary,
+}
+
+/// What encoding needs to know about the list, kept up to date as it changes, so that checking
+/// a block before encoding it is a few mask tests rather than a second walk over the list.
+#[derive(Clone, Copy, Debug, Default)]
+struct Summary {
+    /// Encoded size of all properties (identifier and value), saturating (a block can be at
+    /// most 268,435,455 bytes, so saturation only ever means too large).
+    len: u32,
+    /// One bit per property identifier present.
+    seen: u64,
+    /// One bit per identifier present more than once.
+    repeated: u64,
+    /// Some value breaks its own rule; the full check names it when encoding.
+    invalid: bool,
+}
+
+impl Summary {
+    const EMPTY: Summary = Summary {
+        len: 0,
+        seen: 0,
+        repeated: 0,
+        invalid: false,
+    };
+
+    fn add(&mut self, p: &Property) {
+        let bit = p.id().bit();
+        self.repeated |= self.seen & bit;
+        self.seen |= bit;
+        match p.encoded_len() {
+            Ok(n) => {
+                self.len = self
+                    .len
+                    .saturating_add(u32::try_from(n).unwrap_or(u32::MAX))
+            }
+            Err(_) => self.invalid = true,
+        }
+        self.invalid |= p.check_value().is_err();
+    }
+
+    fn of(items: &[Property]) -> Summary {
+        let mut summary = Summary::EMPTY;
+        for p in items {
+            summary.add(p);
+        }
+        summary
+    }
+}
+
+impl PartialEq for Properties {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+
+impl Eq for Properties {}
+
+impl std::hash::Hash for Properties {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.items.hash(state);
+    }
+}
+
+impl From<Properties> for Vec<Property> {
+    fn from(p: Properties) -> Self {
+        p.items
+    }
+}
 
 macro_rules! getters_setters {
     ($( $get:ident, $set:ident, $variant:ident, $ty:ty; )*) => {
         $(
             #[doc = concat!("The `", stringify!($variant), "` property, if present.")]
             pub fn $get(&self) -> Option<$ty> {
-                self.0.iter().find_map(|p| match p {
+                self.items.iter().find_map(|p| match p {
                     Property::$variant(v) => Some(v.clone()),
                     _ => None,
                 })
@@ -520,52 +594,59 @@ macro_rules! getters_setters {
 impl Properties {
     /// An empty property list; does not allocate.
     pub const fn new() -> Self {
-        Properties(Vec::new())
+        Properties {
+            items: Vec::new(),
+            summary: Summary::EMPTY,
+        }
     }
 
     /// `true` when there are no properties.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.items.is_empty()
     }
 
     /// Number of properties (each User Property counts once).
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.items.len()
     }
 
     /// The properties in order.
     pub fn iter(&self) -> std::slice::Iter<'_, Property> {
-        self.0.iter()
+        self.items.iter()
     }
 
     /// Appends a property. Rules (allowed in which packet, duplicates) are checked at encode time.
     pub fn push(&mut self, property: Property) {
-        self.0.push(property);
+        self.summary.add(&property);
+        self.items.push(property);
     }
 
     /// Appends a property, returning `self` (for building).
     #[must_use]
     pub fn with(mut self, property: Property) -> Self {
-        self.0.push(property);
+        self.push(property);
         self
     }
 
     /// Keeps only the properties for which `keep` returns `true` (a broker drops Topic Alias
     /// and Subscription Identifiers before forwarding, for example).
     pub fn retain(&mut self, keep: impl FnMut(&Property) -> bool) {
-        self.0.retain(keep);
+        self.items.retain(keep);
+        self.summary = Summary::of(&self.items);
     }
 
     /// The first property with identifier `id`.
     pub fn get(&self, id: PropertyId) -> Option<&Property> {
-        self.0.iter().find(|p| p.id() == id)
+        self.items.iter().find(|p| p.id() == id)
     }
 
     /// Removes every property with identifier `id`, then appends `property` if given.
     pub fn replace(&mut self, id: PropertyId, property: Option<Property>) {
-        self.0.retain(|p| p.id() != id);
+        if self.summary.seen & id.bit() != 0 {
+            self.retain(|p| p.id() != id);
+        }
         if let Some(p) = property {
-            self.0.push(p);
+            self.push(p);
         }
     }
 
@@ -578,7 +659,7 @@ impl Properties {
         name: impl Into<String>,
         value: impl Into<String>,
     ) -> Result<(), CodecError> {
-        self.0.push(Property::UserProperty(
+        self.push(Property::UserProperty(
             MqttString::new(name)?,
             MqttString::new(value)?,
         ));
@@ -587,7 +668,7 @@ impl Properties {
 
     /// The User Properties in order, as `(name, value)`.
     pub fn user_properties(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().filter_map(|p| match p {
+        self.items.iter().filter_map(|p| match p {
             Property::UserProperty(k, v) => Some((k.as_str(), v.as_str())),
             _ => None,
         })
@@ -595,7 +676,7 @@ impl Properties {
 
     /// The Subscription Identifiers in order (a PUBLISH carries one per matching subscription).
     pub fn subscription_identifiers(&self) -> impl Iterator<Item = u32> + '_ {
-        self.0.iter().filter_map(|p| match p {
+        self.items.iter().filter_map(|p| match p {
             Property::SubscriptionIdentifier(v) => Some(*v),
             _ => None,
         })
@@ -638,7 +719,7 @@ impl Properties {
     /// [`CodecError::InvalidPropertyValue`], [`CodecError::AuthDataWithoutMethod`].
     pub fn validate(&self, scope: Option<PacketType>) -> Result<(), CodecError> {
         let mut seen = 0u64;
-        for p in &self.0 {
+        for p in &self.items {
             check_one(p, scope, &mut seen)?;
         }
         check_auth_pair(seen)
@@ -646,10 +727,31 @@ impl Properties {
 
     /// The encoded size of the property block without its length prefix, after checking it
     /// as [`Properties::validate`] does.
+    #[inline]
     pub(crate) fn checked_len(&self, scope: Option<PacketType>) -> Result<usize, CodecError> {
+        let s = &self.summary;
+        let may_repeat = P::UserProperty.bit()
+            | if scope == Some(PacketType::Publish) {
+                P::SubscriptionIdentifier.bit()
+            } else {
+                0
+            };
+        if s.seen & !allowed_mask(scope) == 0
+            && s.repeated & !may_repeat == 0
+            && !s.invalid
+            && check_auth_pair(s.seen).is_ok()
+            && s.len <= crate::wire::MAX_VARIABLE_BYTE_INTEGER
+        {
+            return Ok(s.len as usize);
+        }
+        // Something is off: walk the list to name the first property at fault.
+        self.checked_len_in_full(scope)
+    }
+
+    fn checked_len_in_full(&self, scope: Option<PacketType>) -> Result<usize, CodecError> {
         let mut seen = 0u64;
         let mut len = 0usize;
-        for p in &self.0 {
+        for p in &self.items {
             check_one(p, scope, &mut seen)?;
             len += p.encoded_len()?;
         }
@@ -663,7 +765,7 @@ impl Properties {
     /// Writes the length prefix and properties. `len` is the value `checked_len` returned.
     pub(crate) fn encode_block(&self, len: usize, out: &mut BytesMut) {
         put_vbi(len as u32, out);
-        for p in &self.0 {
+        for p in &self.items {
             p.encode(out);
         }
     }
@@ -693,14 +795,27 @@ impl Properties {
             // for more.
             let mut props = Vec::with_capacity((len / 2).min(8));
             let mut seen = 0u64;
+            let mut repeated = 0u64;
             while sub.has_remaining() {
                 // `Property::decode` checked the value already; `check_one` would again.
                 let p = Property::decode(sub)?;
+                repeated |= seen & p.id().bit();
                 check_placement(p.id(), scope, &mut seen)?;
                 props.push(p);
             }
             check_auth_pair(seen)?;
-            Ok(Properties(props))
+            // Every value was checked, and strict decoding admits only shortest encodings, so
+            // the block's length is the properties' encoded length.
+            let summary = Summary {
+                len: u32::try_from(len).unwrap_or(u32::MAX),
+                seen,
+                repeated,
+                invalid: false,
+            };
+            Ok(Properties {
+                items: props,
+                summary,
+            })
         })
     }
 
@@ -762,14 +877,15 @@ fn check_auth_pair(seen: u64) -> Result<(), CodecError> {
 }
 
 impl From<Vec<Property>> for Properties {
-    fn from(v: Vec<Property>) -> Self {
-        Properties(v)
+    fn from(items: Vec<Property>) -> Self {
+        let summary = Summary::of(&items);
+        Properties { items, summary }
     }
 }
 
 impl FromIterator<Property> for Properties {
     fn from_iter<I: IntoIterator<Item = Property>>(iter: I) -> Self {
-        Properties(iter.into_iter().collect())
+        Properties::from(iter.into_iter().collect::<Vec<_>>())
     }
 }
 
@@ -777,7 +893,7 @@ impl IntoIterator for Properties {
     type Item = Property;
     type IntoIter = std::vec::IntoIter<Property>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        self.items.into_iter()
     }
 }
 
@@ -785,6 +901,70 @@ impl<'a> IntoIterator for &'a Properties {
     type Item = &'a Property;
     type IntoIter = std::slice::Iter<'a, Property>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.items.iter()
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    fn samples() -> Vec<Property> {
+        let s = |v: &str| MqttString::new(v).unwrap();
+        vec![
+            Property::UserProperty(s("k"), s("v")),
+            Property::UserProperty(s("k"), s("w")),
+            Property::SubscriptionIdentifier(7),
+            Property::SubscriptionIdentifier(0),
+            Property::TopicAlias(0),
+            Property::TopicAlias(3),
+            Property::MessageExpiryInterval(60),
+            Property::ContentType(s("text/plain")),
+            Property::ResponseTopic(TopicName::empty()),
+            Property::AuthenticationData(Bytes::from_static(b"x")),
+            Property::AuthenticationMethod(s("m")),
+            Property::ReceiveMaximum(0),
+            Property::SessionExpiryInterval(1),
+            Property::CorrelationData(Bytes::from(vec![0u8; 70_000])),
+            Property::ReasonString(s("why")),
+        ]
+    }
+
+    #[test]
+    fn the_summary_check_agrees_with_the_full_walk_for_every_list_and_scope() {
+        let samples = samples();
+        let scopes: Vec<Option<PacketType>> = std::iter::once(None)
+            .chain((1..=15).map(|n| PacketType::from_nibble(n).ok()))
+            .collect();
+        // Every list of up to three samples, in order, built three ways.
+        let n = samples.len();
+        let mut lists = vec![vec![]];
+        for a in 0..n {
+            lists.push(vec![a]);
+            for b in 0..n {
+                lists.push(vec![a, b]);
+                for c in (0..n).step_by(4) {
+                    lists.push(vec![a, b, c]);
+                }
+            }
+        }
+        for list in lists {
+            let items: Vec<Property> = list.iter().map(|&i| samples[i].clone()).collect();
+            let mut pushed = Properties::new();
+            for p in &items {
+                pushed.push(p.clone());
+            }
+            let mut retained = Properties::from(items.clone()).with(Property::TopicAliasMaximum(1));
+            retained.retain(|p| p.id() != PropertyId::TopicAliasMaximum);
+            for props in [Properties::from(items.clone()), pushed, retained] {
+                for &scope in &scopes {
+                    assert_eq!(
+                        props.checked_len(scope),
+                        props.checked_len_in_full(scope),
+                        "{items:?} in {scope:?}"
+                    );
+                }
+            }
+        }
     }
 }
