@@ -58,6 +58,31 @@ struct Identity {
 }
 
 impl Identity {
+    fn der<C, B>(chain: C, key: impl Into<Vec<u8>>) -> Self
+    where
+        C: IntoIterator<Item = B>,
+        B: Into<Vec<u8>>,
+    {
+        Identity {
+            chain: chain.into_iter().map(|c| Source::Der(c.into())).collect(),
+            key: Source::Der(key.into()),
+        }
+    }
+
+    fn pem(chain_pem: impl Into<Vec<u8>>, key_pem: impl Into<Vec<u8>>) -> Self {
+        Identity {
+            chain: vec![Source::Pem(chain_pem.into())],
+            key: Source::Pem(key_pem.into()),
+        }
+    }
+
+    fn pem_file(chain_path: impl Into<PathBuf>, key_path: impl Into<PathBuf>) -> Self {
+        Identity {
+            chain: vec![Source::PemFile(chain_path.into())],
+            key: Source::PemFile(key_path.into()),
+        }
+    }
+
     fn load(
         &self,
         what: &str,
@@ -324,10 +349,7 @@ impl TlsClientConfigBuilder {
         C: IntoIterator<Item = B>,
         B: Into<Vec<u8>>,
     {
-        self.identity = Some(Identity {
-            chain: chain.into_iter().map(|c| Source::Der(c.into())).collect(),
-            key: Source::Der(key.into()),
-        });
+        self.identity = Some(Identity::der(chain, key));
         self
     }
 
@@ -338,10 +360,7 @@ impl TlsClientConfigBuilder {
         chain_pem: impl Into<Vec<u8>>,
         key_pem: impl Into<Vec<u8>>,
     ) -> Self {
-        self.identity = Some(Identity {
-            chain: vec![Source::Pem(chain_pem.into())],
-            key: Source::Pem(key_pem.into()),
-        });
+        self.identity = Some(Identity::pem(chain_pem, key_pem));
         self
     }
 
@@ -352,10 +371,7 @@ impl TlsClientConfigBuilder {
         chain_path: impl Into<PathBuf>,
         key_path: impl Into<PathBuf>,
     ) -> Self {
-        self.identity = Some(Identity {
-            chain: vec![Source::PemFile(chain_path.into())],
-            key: Source::PemFile(key_path.into()),
-        });
+        self.identity = Some(Identity::pem_file(chain_path, key_path));
         self
     }
 
@@ -513,10 +529,7 @@ impl TlsServerConfigBuilder {
         C: IntoIterator<Item = B>,
         B: Into<Vec<u8>>,
     {
-        self.identity = Some(Identity {
-            chain: chain.into_iter().map(|c| Source::Der(c.into())).collect(),
-            key: Source::Der(key.into()),
-        });
+        self.identity = Some(Identity::der(chain, key));
         self
     }
 
@@ -526,10 +539,7 @@ impl TlsServerConfigBuilder {
         chain_pem: impl Into<Vec<u8>>,
         key_pem: impl Into<Vec<u8>>,
     ) -> Self {
-        self.identity = Some(Identity {
-            chain: vec![Source::Pem(chain_pem.into())],
-            key: Source::Pem(key_pem.into()),
-        });
+        self.identity = Some(Identity::pem(chain_pem, key_pem));
         self
     }
 
@@ -540,10 +550,7 @@ impl TlsServerConfigBuilder {
         chain_path: impl Into<PathBuf>,
         key_path: impl Into<PathBuf>,
     ) -> Self {
-        self.identity = Some(Identity {
-            chain: vec![Source::PemFile(chain_path.into())],
-            key: Source::PemFile(key_path.into()),
-        });
+        self.identity = Some(Identity::pem_file(chain_path, key_path));
         self
     }
 
