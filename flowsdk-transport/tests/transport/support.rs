@@ -152,3 +152,28 @@ pub async fn connect_pair(
         client.expect("client side established"),
     )
 }
+
+#[cfg(any(feature = "tls", feature = "ws"))]
+/// Dials `address` with `transport`, expects the connect timeout to expire in `phase` after
+/// `limit` (no sooner, and within 5 s more), and returns the error for further checks.
+pub async fn expect_connect_timeout(
+    transport: &Transport,
+    address: String,
+    phase: flowsdk_transport::Phase,
+    limit: Duration,
+) -> TransportError {
+    let started = tokio::time::Instant::now();
+    let err = transport.connect(address).await.unwrap_err();
+    let took = started.elapsed();
+    match &err {
+        TransportError::Timeout {
+            phase: p, after, ..
+        } if *p == phase => assert_eq!(*after, limit),
+        other => panic!("expected a {phase} timeout, got {other:?}"),
+    }
+    assert!(
+        took >= limit && took < limit + Duration::from_secs(5),
+        "timed out after {took:?}"
+    );
+    err
+}
