@@ -9,9 +9,11 @@
 //! | --- | --- | --- |
 //! | [`codec`] (also [`mqtt_serde`]) | `flowsdk-codec` | every MQTT 5.0 / 3.1.1 packet: strict, zero-copy encode and decode |
 //! | [`transport`] | `flowsdk-transport` | TCP and Unix sockets; TLS (feature `tls`), QUIC (`quic`), WebSocket (`ws`); dial and listen |
+//! | [`client`] (also [`mqtt_client`]) | `flowsdk-client` | the MQTT client: sans-IO session core, `TokioAsyncMqttClient`, blocking `MqttClient` |
+//! | [`testing`] (feature `protocol-testing`) | `flowsdk-testing` | raw packets, malformed packets, conformance suite, fault proxy, Mosquitto launcher: **for tests only** |
 //!
-//! The client, middleware/broker, gRPC and testing crates join as they land, each behind its
-//! feature (`grpc`, `protocol-testing`, `persist`).
+//! The middleware/broker and gRPC crates join as they land, each behind its feature (`grpc`,
+//! `persist`).
 //!
 //! ```
 //! use flowsdk::codec::{Packet, ProtocolVersion, Publish, TopicName};
@@ -33,3 +35,12 @@ pub use flowsdk_transport as transport;
 
 /// The codec under the name earlier FlowSDK releases used; the same crate as [`codec`].
 pub use flowsdk_codec as mqtt_serde;
+
+pub use flowsdk_client as client;
+/// The client under the name earlier FlowSDK releases used; the same crate as [`client`].
+pub use flowsdk_client as mqtt_client;
+
+/// Test tools that write invalid bytes on purpose: for tests only, never for production code.
+#[cfg(feature = "protocol-testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "protocol-testing")))]
+pub use flowsdk_testing as testing;

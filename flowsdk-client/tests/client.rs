@@ -1,0 +1,8 @@
+//! flowsdk-client tests: `proto` scenarios on virtual time, and the tokio client against
+//! Mosquitto (started by the tests when installed; skipped with a printed line otherwise).
+
+mod client {
+    mod mosquitto;
+    mod proto;
+    mod support;
+}
