@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use flowsdk_codec::Publish;
+use futures_util::future::select_all;
 
 use crate::command::{IntoQoS, Payload, PublishCommand, SubscribeCommand};
 use crate::error::ClientError;
@@ -180,17 +181,33 @@ impl MqttClient {
                 "no subscription to receive from",
             ));
         }
+        let deadline = tokio::time::Instant::now() + timeout;
         self.runtime.block_on(async {
-            for s in streams.iter_mut() {
-                if let Some(m) = s.try_recv() {
-                    return Ok(Some(m));
+            loop {
+                for s in streams.iter_mut() {
+                    if let Some(m) = s.try_recv() {
+                        return Ok(Some(m));
+                    }
                 }
-            }
-            let next = streams.iter_mut().map(|s| Box::pin(s.recv()));
-            match tokio::time::timeout(timeout, futures_util::future::select_all(next)).await {
-                Ok((Some(m), _, _)) => Ok(Some(m)),
-                Ok((None, _, _)) => Err(ClientError::Closed),
-                Err(_) => Ok(None),
+                let first = {
+                    let next = streams.iter_mut().map(|s| Box::pin(s.recv()));
+                    match tokio::time::timeout_at(deadline, select_all(next)).await {
+                        Ok((message, index, _)) => Ok((message, index)),
+                        Err(elapsed) => Err(elapsed),
+                    }
+                };
+                match first {
+                    Ok((Some(m), _)) => return Ok(Some(m)),
+                    // That stream's subscription is gone (unsubscribed, or the client shut
+                    // down): drop it and keep waiting on the others.
+                    Ok((None, index)) => {
+                        streams.remove(index);
+                        if streams.is_empty() {
+                            return Err(ClientError::Closed);
+                        }
+                    }
+                    Err(_) => return Ok(None),
+                }
             }
         })
     }

@@ -128,8 +128,26 @@ pub enum CodecError {
     },
     /// The CONNECT reserved flag bit is set [MQTT-3.1.2-3].
     ReservedConnectFlag,
-    /// Will QoS or Will Retain set without the Will Flag [MQTT-3.1.2-11] [MQTT-3.1.2-13].
+    /// Will QoS set without the Will Flag [MQTT-3.1.2-11].
     WillFlagsWithoutWill,
+    /// Will Retain set without the Will Flag [MQTT-3.1.2-13].
+    WillRetainWithoutWill,
+    /// Will QoS 3 [MQTT-3.1.2-12].
+    InvalidWillQoS {
+        /// The value received.
+        value: u8,
+    },
+    /// A field its CONNECT flag announces is absent or cut short: will topic and payload
+    /// [MQTT-3.1.2-9], user name [MQTT-3.1.2-17], password [MQTT-3.1.2-19].
+    MissingConnectField {
+        /// The field.
+        field: &'static str,
+    },
+    /// A Response Topic with a wildcard [MQTT-3.3.2-14].
+    WildcardInResponseTopic {
+        /// The topic received.
+        topic: String,
+    },
     /// A password without a user name, which 3.1.1 forbids [MQTT-3.1.2-22 (3.1.1)].
     PasswordWithoutUsername,
     /// Reserved bits of the CONNACK acknowledge flags are set [MQTT-3.2.2-1].
@@ -257,7 +275,8 @@ impl CodecError {
             | InvalidRetainHandling { .. }
             | NoLocalOnSharedSubscription { .. }
             | ReasonCodeNotAllowed { .. }
-            | SessionPresentOnRefusal => ReasonCode::ProtocolError,
+            | SessionPresentOnRefusal
+            | WildcardInResponseTopic { .. } => ReasonCode::ProtocolError,
             VariableByteIntegerTooLarge { .. }
             | MissingPacketId { .. }
             | PacketIdWithQoS0
@@ -301,11 +320,23 @@ impl CodecError {
                     "MQTT-4.7.1-2"
                 }
             }
+            // An empty share name breaks the first rule; anything else the second.
+            InvalidSharedSubscription { filter } if filter.starts_with("$share//") => {
+                "MQTT-4.8.2-1"
+            }
             InvalidSharedSubscription { .. } => "MQTT-4.8.2-2",
             InvalidProtocolName { .. } => "MQTT-3.1.2-1",
             UnsupportedProtocolVersion { .. } => "MQTT-3.1.2-2",
             ReservedConnectFlag => "MQTT-3.1.2-3",
             WillFlagsWithoutWill => "MQTT-3.1.2-11",
+            WillRetainWithoutWill => "MQTT-3.1.2-13",
+            InvalidWillQoS { .. } => "MQTT-3.1.2-12",
+            MissingConnectField { field } => match *field {
+                "user name" => "MQTT-3.1.2-17",
+                "password" => "MQTT-3.1.2-19",
+                _ => "MQTT-3.1.2-9",
+            },
+            WildcardInResponseTopic { .. } => "MQTT-3.3.2-14",
             PasswordWithoutUsername => "MQTT-3.1.2-22 (3.1.1)",
             InvalidConnAckFlags { .. } => "MQTT-3.2.2-1",
             SessionPresentOnRefusal => "MQTT-3.2.2-6",
@@ -376,7 +407,17 @@ impl std::fmt::Display for CodecError {
             }
             ReservedConnectFlag => f.write_str("CONNECT reserved flag bit is set")?,
             WillFlagsWithoutWill => {
-                f.write_str("CONNECT sets Will QoS or Will Retain without the Will Flag")?
+                f.write_str("CONNECT sets Will QoS without the Will Flag")?
+            }
+            WillRetainWithoutWill => {
+                f.write_str("CONNECT sets Will Retain without the Will Flag")?
+            }
+            InvalidWillQoS { value } => write!(f, "CONNECT Will QoS {value} is not 0, 1 or 2")?,
+            MissingConnectField { field } => {
+                write!(f, "CONNECT flags announce a {field} the payload does not hold")?
+            }
+            WildcardInResponseTopic { topic } => {
+                write!(f, "response topic {topic:?} contains a wildcard")?
             }
             PasswordWithoutUsername => {
                 f.write_str("CONNECT carries a password without a user name")?

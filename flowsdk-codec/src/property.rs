@@ -446,7 +446,14 @@ impl Property {
             }),
             P::MessageExpiryInterval => MessageExpiryInterval(r.u32(name)?),
             P::ContentType => ContentType(r.string(name)?),
-            P::ResponseTopic => ResponseTopic(TopicName::try_from_string(r.string(name)?)?),
+            P::ResponseTopic => ResponseTopic(
+                TopicName::try_from_string(r.string(name)?).map_err(|e| match e {
+                    CodecError::WildcardInTopicName { topic } => {
+                        CodecError::WildcardInResponseTopic { topic }
+                    }
+                    other => other,
+                })?,
+            ),
             P::CorrelationData => CorrelationData(r.binary(name)?),
             P::SubscriptionIdentifier => SubscriptionIdentifier(r.vbi(name)?),
             P::SessionExpiryInterval => SessionExpiryInterval(r.u32(name)?),

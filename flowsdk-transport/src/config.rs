@@ -92,6 +92,14 @@ impl TransportConfig {
     pub fn connect_timeout(&self) -> Option<Duration> {
         self.connect_timeout
     }
+
+    /// The same configuration with another connect timeout (`None`: no limit); for a caller
+    /// that owns the timeout policy, such as the client's timeout presets.
+    #[must_use]
+    pub fn with_connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
 }
 
 /// Builds a [`TransportConfig`].

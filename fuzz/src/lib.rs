@@ -21,6 +21,10 @@
 //! - errors met while decoding carry the reason code a receiver answers with;
 //! - encoders write nothing when they refuse a packet.
 //!
+//! A third body, [`fuzz_client_session`], drives the client's sans-IO session
+//! (`flowsdk_client::proto::Session`) through a script read from the bytes and checks the
+//! packets it sends.
+//!
 //! ```
 //! // Arbitrary bytes are fine: the bodies only panic on a codec bug.
 //! flowsdk_fuzz::fuzz_parser_funs(b"\x30\x07\x00\x03a/bhi");
@@ -39,6 +43,10 @@ use flowsdk_codec::{
     PropertyId, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions, TopicFilter, TopicName,
     MAX_FIELD_LEN, MAX_PACKET_SIZE, MAX_VARIABLE_BYTE_INTEGER,
 };
+
+mod session;
+
+pub use session::fuzz_client_session;
 
 const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V311, ProtocolVersion::V5];
 

@@ -24,7 +24,7 @@ use flowsdk_codec::{
     QoS, ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions,
     TopicFilter, TopicName, UnsubAck, Unsubscribe, Will, MAX_VARIABLE_BYTE_INTEGER,
 };
-use flowsdk_fuzz::{fuzz_mqtt_packet_symmetric, fuzz_parser_funs};
+use flowsdk_fuzz::{fuzz_client_session, fuzz_mqtt_packet_symmetric, fuzz_parser_funs};
 
 /// Valid packets generated per protocol version; each yields [`MUTATIONS`] inputs.
 const PACKETS_PER_VERSION: usize = 1500;
@@ -784,5 +784,46 @@ fn write_seed_corpus() {
                 std::fs::write(dir.join(name), &seed).expect("seed file can be written");
             }
         }
+    }
+}
+
+/// Found by cargo fuzz (fuzz_client_session): a broker CONNECT of unknown level made the session
+/// answer DISCONNECT 0x84, a code only CONNACK may carry.
+#[test]
+fn a_decode_error_with_a_connack_only_code_disconnects_with_0x81() {
+    let script = [
+        0xca, 0x9a, 0xaa, 0xae, 0x9a, 0xaa, 0xae, 0xfe, 0x10, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0xff, 0xff, 0x05, 0x0a, 0x35, 0x24, 0x03,
+    ];
+    run(fuzz_client_session, "fuzz_client_session", &script, &|| {
+        "crash-eb4931c9".into()
+    });
+}
+
+/// Scripts for `fuzz_client_session`: random ones, and ones that mostly connect first so that
+/// the connected paths (acks, aliases, resends) are reached.
+#[test]
+fn the_client_session_survives_generated_scripts() {
+    let mut rng = Rng::new(0xc11e_0005);
+    for i in 0..40_000 {
+        let mut script = vec![rng.u8()];
+        if i % 4 != 0 {
+            // connect, then CONNACK with random limits
+            script.extend_from_slice(&[0, 0, 1, rng.u8() & 0x7f]);
+        }
+        let ops = rng.below(200);
+        for _ in 0..ops {
+            let op = *rng.pick(&[0u8, 1, 2, 3, 3, 4, 5, 6, 7, 7, 8, 9, 10, 11, 11, 12, 13, 13]);
+            script.push(op);
+            script.push(rng.u8());
+            if op == 2 {
+                script.extend_from_slice(&rng.bytes(32));
+            } else if op == 3 || op == 4 || op == 11 || op == 12 {
+                script.push(rng.u8());
+            }
+        }
+        run(fuzz_client_session, "fuzz_client_session", &script, &|| {
+            format!("script {i}")
+        });
     }
 }

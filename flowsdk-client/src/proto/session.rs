@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use flowsdk_codec::{
-    Auth, CodecError, ConnAck, Disconnect, MqttDecoder, MqttString, Packet, PacketId, Properties,
-    Property, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, SubAck,
-    Subscribe, Subscription, TopicFilter, UnsubAck, Unsubscribe,
+    Auth, CodecError, ConnAck, Disconnect, MqttDecoder, MqttString, Packet, PacketId, PacketType,
+    Properties, Property, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, QoS,
+    ReasonCode, SubAck, Subscribe, Subscription, TopicFilter, UnsubAck, Unsubscribe,
 };
 
 use crate::command::{PublishCommand, SubscribeCommand, UnsubscribeCommand};
@@ -558,16 +558,38 @@ impl Session {
 
     /// Ends the connection with DISCONNECT `reason_code` (5.0; 3.1.1 has no reason code).
     /// 0x04 *Disconnect with Will Message* asks the broker to publish the will.
-    /// Unfinished messages stay in the session for the next connection.
-    pub fn disconnect(&mut self, now: Instant, reason_code: ReasonCode, properties: Properties) {
+    /// Unfinished messages stay in the session for the next connection. Does nothing when
+    /// already disconnected.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidOption`] for a reason code DISCONNECT cannot carry or properties
+    /// it does not allow (e.g. a Server Reference); nothing is sent then.
+    pub fn disconnect(
+        &mut self,
+        now: Instant,
+        reason_code: ReasonCode,
+        properties: Properties,
+    ) -> Result<(), ClientError> {
         let _ = now;
+        if !reason_code.is_allowed_in(PacketType::Disconnect) {
+            return Err(ClientError::invalid(
+                "reason_code",
+                format!("{reason_code:?} is not a DISCONNECT reason code [MQTT-3.14.2-1]"),
+            ));
+        }
+        properties
+            .validate(Some(PacketType::Disconnect))
+            .map_err(|e| ClientError::invalid("properties", e.to_string()))?;
         if self.state == State::Disconnected {
-            return;
+            return Ok(());
         }
         self.close(DisconnectCause::ByClient { reason_code });
-        let mut d = Disconnect::new(reason_code);
-        d.properties = properties;
+        let mut d = Disconnect::new(self.wire_reason(reason_code));
+        if self.version == ProtocolVersion::V5 {
+            d.properties = properties;
+        }
         self.out.push_back(Packet::Disconnect(d));
+        Ok(())
     }
 
     /// Starts re-authentication (AUTH 0x19 with the original method [MQTT-4.12.1-1]); the
@@ -630,7 +652,12 @@ impl Session {
     /// DISCONNECT with the error's reason code (0x81 Malformed Packet, 0x82 Protocol Error,
     /// 0x95 Packet too large) and closes.
     pub fn handle_decode_error(&mut self, now: Instant, error: CodecError) {
-        let reason = error.reason_code().unwrap_or(ReasonCode::MalformedPacket);
+        // Some codec errors carry a code only CONNACK can send (0x84 for a CONNECT of an
+        // unknown level, say): a DISCONNECT says Malformed Packet then.
+        let reason = error
+            .reason_code()
+            .filter(|r| r.is_allowed_in(PacketType::Disconnect))
+            .unwrap_or(ReasonCode::MalformedPacket);
         let normative = error.normative_id();
         self.violation(
             now,
@@ -829,7 +856,15 @@ impl Session {
                     .properties
                     .set_message_expiry_interval(Some(u32::try_from(left).unwrap_or(secs)));
             }
-            let wire = self.apply_alias(publish.clone());
+            // A new alias adds three bytes; where that would break the broker's Maximum
+            // Packet Size the topic goes without one [MQTT-3.2.2-15].
+            let alias_room = match self.server.maximum_packet_size {
+                None => true,
+                Some(max) => Packet::Publish(publish.clone())
+                    .encoded_len(self.version)
+                    .is_ok_and(|n| n + 3 <= max as usize),
+            };
+            let wire = self.apply_alias(publish.clone(), alias_room);
             match id {
                 None => self.events.push_back(Event::Published(PublishOutcome {
                     ticket: q.ticket,
@@ -855,11 +890,12 @@ impl Session {
 
     /// Replaces the topic by an alias where one is mapped, assigning one where the broker
     /// allows it [MQTT-3.2.2-17] [MQTT-3.2.2-18].
-    fn apply_alias(&mut self, mut p: Publish) -> Publish {
+    fn apply_alias(&mut self, mut p: Publish, room: bool) -> Publish {
         let explicit = p.properties.topic_alias();
         let use_ = match explicit {
             Some(alias) => self.aliases_out.assign_explicit(alias, &p.topic),
-            None if self.config.auto_topic_alias => self.aliases_out.assign(&p.topic),
+            None if self.config.auto_topic_alias && room => self.aliases_out.assign(&p.topic),
+            // Without room the full topic goes alone; a mapping stays valid for later.
             None => AliasUse::None,
         };
         match use_ {
@@ -1081,7 +1117,9 @@ impl Session {
         let mut resent = 0;
         if c.session_present {
             // [MQTT-4.4.0-1]: resend unacknowledged PUBLISH (DUP) and PUBREL, in order.
-            for e in &self.inflight {
+            let max = self.server.maximum_packet_size;
+            let mut kept = VecDeque::with_capacity(self.inflight.len());
+            for e in std::mem::take(&mut self.inflight) {
                 let packet = if e.released {
                     Packet::PubRel(PubRel::new(e.id))
                 } else {
@@ -1089,9 +1127,24 @@ impl Session {
                     p.dup = true;
                     Packet::Publish(p)
                 };
+                // The broker may announce a smaller Maximum Packet Size than the connection
+                // the message was first sent on: it cannot be sent again [MQTT-3.2.2-15].
+                if let Some(max) = max {
+                    let size = packet.encoded_len(self.version).unwrap_or(usize::MAX);
+                    if size > max as usize {
+                        self.free_id(e.id);
+                        self.events.push_back(Event::OperationFailed {
+                            ticket: e.ticket,
+                            error: ClientError::PacketTooLarge { size, max },
+                        });
+                        continue;
+                    }
+                }
                 self.out.push_back(packet);
+                kept.push_back(e);
                 resent += 1;
             }
+            self.inflight = kept;
         } else if had_state {
             self.session_lost(now);
         }
@@ -1243,6 +1296,15 @@ impl Session {
         }
     }
 
+    /// `reason` as this version can send it: 3.1.1 acknowledgements and DISCONNECT carry no
+    /// reason code.
+    fn wire_reason(&self, reason: ReasonCode) -> ReasonCode {
+        match self.version {
+            ProtocolVersion::V5 => reason,
+            ProtocolVersion::V311 => ReasonCode::Success,
+        }
+    }
+
     fn find(&self, id: PacketId) -> Option<usize> {
         self.inflight.iter().position(|e| e.id == id)
     }
@@ -1278,10 +1340,9 @@ impl Session {
     fn on_pubrec(&mut self, now: Instant, r: PubRec) {
         let Some(i) = self.find(r.packet_id) else {
             // Not an error during recovery (section 3.6.2.1): answer 0x92.
-            self.out.push_back(Packet::PubRel(PubRel::with_reason(
-                r.packet_id,
-                ReasonCode::PacketIdentifierNotFound,
-            )));
+            let reason = self.wire_reason(ReasonCode::PacketIdentifierNotFound);
+            self.out
+                .push_back(Packet::PubRel(PubRel::with_reason(r.packet_id, reason)));
             return;
         };
         if self.inflight[i].publish.qos != QoS::ExactlyOnce {
@@ -1328,7 +1389,7 @@ impl Session {
         let reason = if self.incoming_qos2.remove(&r.packet_id) {
             ReasonCode::Success
         } else {
-            ReasonCode::PacketIdentifierNotFound
+            self.wire_reason(ReasonCode::PacketIdentifierNotFound)
         };
         // [MQTT-4.3.3-11]
         self.out

@@ -280,7 +280,8 @@ impl TokioAsyncMqttClient {
     /// at once.
     ///
     /// # Errors
-    /// [`ClientError::Closed`] after shutdown.
+    /// [`ClientError::Closed`] after shutdown; [`ClientError::InvalidOption`] for a reason
+    /// code or property DISCONNECT cannot carry.
     pub async fn disconnect_with(
         &self,
         reason_code: ReasonCode,
@@ -291,8 +292,8 @@ impl TokioAsyncMqttClient {
             if s.want == Want::Shutdown {
                 return Err(ClientError::Closed);
             }
+            s.session.disconnect(now(), reason_code, properties)?;
             s.want = Want::Idle;
-            s.session.disconnect(now(), reason_code, properties);
         }
         self.wake();
         Ok(())
@@ -310,9 +311,9 @@ impl TokioAsyncMqttClient {
             if s.want == Want::Shutdown {
                 return Err(ClientError::Closed);
             }
-            s.want = Want::Idle;
             s.session
-                .disconnect(now(), ReasonCode::Success, Properties::new());
+                .disconnect(now(), ReasonCode::Success, Properties::new())?;
+            s.want = Want::Idle;
             s.disconnect_waiters.push(tx);
         }
         self.wake();
@@ -597,7 +598,15 @@ impl TokioAsyncMqttClient {
     /// # Errors
     /// [`ClientError::NotConnected`].
     pub async fn ping(&self) -> Result<Ticket, ClientError> {
-        let ticket = self.inner.lock().session.ping(now())?;
+        let ticket = {
+            let mut s = self.inner.lock();
+            let ticket = s.session.ping(now())?;
+            // Nobody waits on the reply; the waiter keeps the send time for the round trip
+            // that `on_ping_response` reports.
+            let (tx, _) = oneshot::channel();
+            s.waiters.insert(ticket, Waiter::Ping(tx, now()));
+            ticket
+        };
         self.wake();
         Ok(ticket)
     }

@@ -30,6 +30,8 @@ pub(crate) struct Driver {
     /// Handler calls collected under the lock, made outside it.
     calls: Vec<Event>,
     dropped_incoming: Vec<flowsdk_codec::TopicName>,
+    /// Results of the application's pings, in the order of their `PingResponse` in `calls`.
+    ping_results: std::collections::VecDeque<PingResult>,
 }
 
 /// How a connection ended, for the reconnect decision.
@@ -47,6 +49,7 @@ impl Driver {
             batch: Vec::new(),
             calls: Vec::new(),
             dropped_incoming: Vec::new(),
+            ping_results: std::collections::VecDeque::new(),
         }
     }
 
@@ -169,8 +172,12 @@ impl Driver {
                 let mut s = self.inner.lock();
                 let t = now();
                 if s.want == Want::Shutdown {
-                    s.session
-                        .disconnect(t, flowsdk_codec::ReasonCode::Success, Default::default());
+                    // Success with no properties is always a valid DISCONNECT.
+                    let _ = s.session.disconnect(
+                        t,
+                        flowsdk_codec::ReasonCode::Success,
+                        Default::default(),
+                    );
                 }
                 let mut budget = HIGH_WATER.saturating_sub(wr.queued_bytes());
                 while budget > 0 {
@@ -283,11 +290,16 @@ impl Driver {
                         }
                     }
                     Event::PingResponse { ticket: Some(t) } => {
-                        if let Some(Waiter::Ping(w, sent)) = s.waiters.remove(t) {
-                            let _ = w.send(Ok(PingResult {
-                                round_trip: now().saturating_duration_since(sent),
-                            }));
-                        }
+                        // `ping` and `ping_sync` both register a waiter (with the send time);
+                        // one that timed out is gone and is not reported.
+                        let Some(Waiter::Ping(w, sent)) = s.waiters.remove(t) else {
+                            continue;
+                        };
+                        let result = PingResult {
+                            round_trip: now().saturating_duration_since(sent),
+                        };
+                        let _ = w.send(Ok(result));
+                        self.ping_results.push_back(result);
                     }
                     Event::Reauthenticated { ticket } => {
                         if let Some(Waiter::Auth(w)) = s.waiters.remove(ticket) {
@@ -351,7 +363,11 @@ impl Driver {
             } => h.on_pubrec(*packet_id, *reason_code),
             Event::Subscribed(o) | Event::SubscriptionRestored(o) => h.on_subscribed(o),
             Event::Unsubscribed(o) => h.on_unsubscribed(o),
-            Event::PingResponse { ticket: Some(_) } => {}
+            Event::PingResponse { ticket: Some(_) } => {
+                if let Some(result) = self.ping_results.pop_front() {
+                    h.on_ping_response(&result);
+                }
+            }
             Event::PingResponse { ticket: None } => {}
             Event::Auth {
                 reason_code,

@@ -1216,11 +1216,13 @@ fn a_3_1_1_session_refuses_5_0_only_features() {
 #[test]
 fn disconnect_sends_its_reason_and_ends_the_connection() {
     let mut t = Scenario::new(|b| b).connected();
-    t.session.disconnect(
-        t.now,
-        ReasonCode::DisconnectWithWillMessage,
-        Properties::new(),
-    );
+    t.session
+        .disconnect(
+            t.now,
+            ReasonCode::DisconnectWithWillMessage,
+            Properties::new(),
+        )
+        .unwrap();
     assert_eq!(t.disconnected_with(), ReasonCode::DisconnectWithWillMessage);
     assert!(matches!(
         &t.events()[..],
@@ -1231,6 +1233,55 @@ fn disconnect_sends_its_reason_and_ends_the_connection() {
     // Nothing more is sent after DISCONNECT [MQTT-3.14.4-1].
     t.publish("a", "x", 0);
     assert!(t.sent().is_empty());
+}
+
+#[test]
+fn a_reason_code_disconnect_cannot_carry_is_refused_before_sending() {
+    // [MQTT-3.14.2-1]
+    let mut t = Scenario::new(|b| b).connected();
+    let err = t
+        .session
+        .disconnect(t.now, ReasonCode::NoMatchingSubscribers, Properties::new())
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        ClientError::InvalidOption {
+            option: "reason_code",
+            ..
+        }
+    ));
+    assert!(t.session.is_connected());
+    assert!(t.sent().is_empty());
+}
+
+#[test]
+fn acknowledgements_in_3_1_1_carry_no_reason_code() {
+    let mut t = Scenario::new(|b| b.protocol_version(ProtocolVersion::V311)).connected();
+    t.feed(Packet::PubRel(PubRel::new(id(5))));
+    let sent = t.sent();
+    assert!(matches!(&sent[..], [Packet::PubComp(c)] if c.reason_code == ReasonCode::Success));
+    let mut out = BytesMut::new();
+    sent[0].encode(ProtocolVersion::V311, &mut out).unwrap();
+}
+
+#[test]
+fn a_new_alias_is_not_assigned_where_it_would_break_the_maximum_packet_size() {
+    // [MQTT-3.2.2-15]
+    let mut t = Scenario::new(|b| b).connected_with(
+        false,
+        props(vec![
+            Property::TopicAliasMaximum(4),
+            Property::MaximumPacketSize(16),
+        ]),
+    );
+    // 2 + 1 + 2 + 1 + 1 + 9 = 16 bytes without an alias; an alias would make it 19.
+    t.publish("t", "123456789", 0);
+    let sent = t.sent();
+    let [Packet::Publish(p)] = &sent[..] else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(p.properties.topic_alias(), None);
+    assert_eq!(p.topic.as_str(), "t");
 }
 
 #[test]

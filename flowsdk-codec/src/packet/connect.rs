@@ -196,8 +196,11 @@ impl Body for Connect {
         let will_flag = flags & 0x04 != 0;
         let will_qos = (flags >> 3) & 0x03;
         let will_retain = flags & 0x20 != 0;
-        if !will_flag && (will_qos != 0 || will_retain) {
+        if !will_flag && will_qos != 0 {
             return Err(CodecError::WillFlagsWithoutWill);
+        }
+        if !will_flag && will_retain {
+            return Err(CodecError::WillRetainWithoutWill);
         }
         let has_username = flags & 0x80 != 0;
         let has_password = flags & 0x40 != 0;
@@ -212,14 +215,15 @@ impl Body for Connect {
         };
         let client_id = r.string("client identifier")?;
         let will = if will_flag {
-            let qos = QoS::from_u8(will_qos)?;
+            let qos = QoS::from_u8(will_qos)
+                .map_err(|_| CodecError::InvalidWillQoS { value: will_qos })?;
             let properties = if v5 {
-                Properties::decode_block(r, None)?
+                missing(Properties::decode_block(r, None), "will properties")?
             } else {
                 Properties::new()
             };
-            let topic = TopicName::try_from_string(r.string("will topic")?)?;
-            let payload = r.binary("will payload")?;
+            let topic = TopicName::try_from_string(missing(r.string("will topic"), "will topic")?)?;
+            let payload = missing(r.binary("will payload"), "will payload")?;
             Some(Will {
                 topic,
                 payload,
@@ -231,12 +235,12 @@ impl Body for Connect {
             None
         };
         let username = if has_username {
-            Some(r.string("user name")?)
+            Some(missing(r.string("user name"), "user name")?)
         } else {
             None
         };
         let password = if has_password {
-            Some(r.binary("password")?)
+            Some(missing(r.binary("password"), "password")?)
         } else {
             None
         };
@@ -251,4 +255,12 @@ impl Body for Connect {
             properties,
         })
     }
+}
+
+/// A field the CONNECT flags announce and the payload does not hold is its own rule.
+fn missing<T>(read: Result<T, CodecError>, field: &'static str) -> Result<T, CodecError> {
+    read.map_err(|e| match e {
+        CodecError::UnexpectedEof { .. } => CodecError::MissingConnectField { field },
+        other => other,
+    })
 }

@@ -26,6 +26,11 @@ fn props(version: ProtocolVersion) -> &'static [u8] {
     }
 }
 
+/// A field the CONNECT flags announce is absent [MQTT-3.1.2-9] [MQTT-3.1.2-17] [MQTT-3.1.2-19].
+fn missing(field: &'static str) -> CodecError {
+    CodecError::MissingConnectField { field }
+}
+
 fn eof(field: &'static str) -> CodecError {
     CodecError::UnexpectedEof {
         packet: PacketType::Connect,
@@ -112,7 +117,7 @@ fn will_retain_without_the_will_flag_is_malformed() {
         assert_decode_error(
             version,
             &connect(version.level(), 0x22, &[props(version), &field(b"c")]),
-            CodecError::WillFlagsWithoutWill,
+            CodecError::WillRetainWithoutWill,
             ReasonCode::MalformedPacket,
         );
     }
@@ -135,7 +140,7 @@ fn will_qos_3_is_malformed() {
                     &field(b""),
                 ],
             ),
-            CodecError::InvalidQoS { value: 3 },
+            CodecError::InvalidWillQoS { value: 3 },
             ReasonCode::MalformedPacket,
         );
     }
@@ -160,31 +165,31 @@ fn will_flag_requires_will_properties_topic_and_payload() {
     assert_decode_error(
         V5,
         &connect(5, 0x06, &[&[0x00], &c]),
-        eof("property length"),
+        missing("will properties"),
         ReasonCode::MalformedPacket,
     );
     assert_decode_error(
         V5,
         &connect(5, 0x06, &[&[0x00], &c, &[0x00]]),
-        eof("will topic"),
+        missing("will topic"),
         ReasonCode::MalformedPacket,
     );
     assert_decode_error(
         V5,
         &connect(5, 0x06, &[&[0x00], &c, &[0x00], &w]),
-        eof("will payload"),
+        missing("will payload"),
         ReasonCode::MalformedPacket,
     );
     assert_decode_error(
         V311,
         &connect(4, 0x06, &[&c]),
-        eof("will topic"),
+        missing("will topic"),
         ReasonCode::MalformedPacket,
     );
     assert_decode_error(
         V311,
         &connect(4, 0x06, &[&c, &w]),
-        eof("will payload"),
+        missing("will payload"),
         ReasonCode::MalformedPacket,
     );
 }
@@ -223,7 +228,7 @@ fn user_name_flag_requires_a_user_name() {
         assert_decode_error(
             version,
             &connect(version.level(), 0x82, &[props(version), &field(b"c")]),
-            eof("user name"),
+            missing("user name"),
             ReasonCode::MalformedPacket,
         );
     }
@@ -268,7 +273,7 @@ fn password_flag_requires_a_password() {
                 0xC2,
                 &[props(version), &field(b"c"), &field(b"u")],
             ),
-            eof("password"),
+            missing("password"),
             ReasonCode::MalformedPacket,
         );
     }

@@ -107,7 +107,7 @@ fn will_topic_with_a_wildcard_is_rejected() {
 #[test]
 fn response_topic_with_a_wildcard_is_rejected() {
     // [MQTT-3.3.2-14]
-    let expected = CodecError::WildcardInTopicName {
+    let expected = CodecError::WildcardInResponseTopic {
         topic: "reply/+".to_owned(),
     };
     assert_decode_error(
@@ -117,7 +117,7 @@ fn response_topic_with_a_wildcard_is_rejected() {
             &[&field(b"t"), &block(&[&[0x08], &field(b"reply/+")])],
         ),
         expected.clone(),
-        ReasonCode::TopicNameInvalid,
+        ReasonCode::ProtocolError,
     );
     // In will properties too.
     let header = [0, 4, b'M', b'Q', b'T', b'T', 5, 0x06, 0, 60, 0];
@@ -134,7 +134,7 @@ fn response_topic_with_a_wildcard_is_rejected() {
             ],
         ),
         expected,
-        ReasonCode::TopicNameInvalid,
+        ReasonCode::ProtocolError,
     );
 }
 
