@@ -96,3 +96,23 @@ pub enum MosquittoError {
     #[error(transparent)]
     Pki(#[from] PkiError),
 }
+
+/// Why a [`FaultProxy`](crate::FaultProxy) could not be started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FaultProxyError {
+    /// The upstream address did not resolve to any socket address.
+    #[error("resolving the upstream address failed: {source}")]
+    Resolve {
+        /// The resolver's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The listening socket on 127.0.0.1 could not be opened.
+    #[error("binding the proxy's listening socket failed: {source}")]
+    Bind {
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}

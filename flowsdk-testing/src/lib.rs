@@ -18,6 +18,14 @@
 //!   WebSocket, TLS with a generated [`Pki`], client certificates), restarts it on the same
 //!   ports, and cleans up on drop; where Mosquitto is not installed it prints
 //!   `skipped: mosquitto not installed` and the test passes.
+//! - [`MalformedPacketGenerator`] lists named protocol violations ([`MalformedCase`]): the
+//!   violating bytes, a valid twin, the rule's normative id, what flowsdk-codec makes of them
+//!   and the [`ServerReaction`] the specification requires.
+//! - [`FaultProxy`] sits between a client and a broker and delays, throttles, drops,
+//!   blackholes or corrupts the traffic on command, through a cloneable [`FaultHandle`].
+//! - [`conformance`] is the MQTT conformance suite: cases tagged with the normative statements
+//!   they assert, run against any broker by [`conformance::Runner`] or the `mqtt-conformance`
+//!   binary.
 //!
 //! ```
 //! use flowsdk_codec::{CodecError, ProtocolVersion};
@@ -42,13 +50,20 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod conformance;
 mod error;
+mod fault_proxy;
+mod malformed;
 mod mosquitto;
 mod packet_builder;
 mod pki;
 mod raw_client;
 
-pub use error::{MosquittoError, PkiError, RawClientError};
+pub use error::{FaultProxyError, MosquittoError, PkiError, RawClientError};
+pub use fault_proxy::{Direction, FaultHandle, FaultProxy, ProxyStats};
+pub use malformed::{
+    CodecVerdict, MalformedCase, MalformedPacketGenerator, Notice, ObservedReaction, ServerReaction,
+};
 pub use mosquitto::{Mosquitto, MosquittoBuilder};
 pub use packet_builder::{Field, RawPacketBuilder, RawProperties, RemainingLength};
 pub use pki::{Ca, Leaf, Pki};

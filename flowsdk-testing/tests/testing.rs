@@ -5,6 +5,9 @@
 mod testing {
     pub mod support;
 
+    mod conformance;
+    mod fault_proxy;
+    mod malformed;
     mod mosquitto;
     mod raw_client;
     #[cfg(feature = "tls")]
