@@ -139,7 +139,7 @@ impl PublishCommand {
     }
 
     /// The outgoing lane.
-    pub fn get_priority(&self) -> Priority {
+    pub fn priority(&self) -> Priority {
         self.priority
     }
 }

@@ -179,6 +179,13 @@ pub enum ClientError {
         /// What was asked for.
         what: &'static str,
     },
+    /// Auto-reconnect gave up after the configured number of failed attempts in a row; the
+    /// client stays disconnected until `connect` is called again.
+    #[error("gave up reconnecting after {attempts} failed attempts")]
+    GaveUpReconnecting {
+        /// The `max_reconnect_attempts` setting.
+        attempts: u32,
+    },
     /// The client was shut down (every handle dropped, or `disconnect` without reconnect).
     #[error("the client has shut down")]
     Closed,

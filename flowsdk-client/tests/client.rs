@@ -3,7 +3,12 @@
 
 mod client {
     mod blocking;
+    mod messaging;
     mod mosquitto;
+    mod offline;
     mod proto;
+    mod reconnect;
     mod support;
+    mod transports;
+    mod will;
 }

@@ -21,6 +21,10 @@ pub enum OverflowPolicy {
     /// Accept the call but drop the new message (reported as
     /// [`Event::Dropped`](super::Event::Dropped)).
     DropNewest,
+    /// Back-pressure: the tokio client's `publish` waits for room, at most the operation
+    /// timeout, then returns [`ClientError::BufferFull`]. The session itself, which cannot
+    /// wait, refuses as with [`OverflowPolicy::Reject`].
+    Wait,
 }
 
 /// A message waiting to be sent.
@@ -76,6 +80,14 @@ impl OutgoingQueue {
         self.capacity
     }
 
+    pub(crate) fn is_full(&self) -> bool {
+        self.len() >= self.capacity
+    }
+
+    pub(crate) fn policy(&self) -> OverflowPolicy {
+        self.policy
+    }
+
     fn count(&mut self, q: &Queued, added: bool) {
         if q.cmd.properties.message_expiry_interval().is_some() {
             if added {
@@ -95,7 +107,7 @@ impl OutgoingQueue {
             return Ok(None);
         }
         match self.policy {
-            OverflowPolicy::Reject => Err(ClientError::BufferFull {
+            OverflowPolicy::Reject | OverflowPolicy::Wait => Err(ClientError::BufferFull {
                 capacity: self.capacity,
             }),
             OverflowPolicy::DropNewest => Ok(Some((q, DropReason::OverflowDropNewest))),

@@ -24,6 +24,29 @@ use super::state::{SessionState, StoredPublish, StoredSubscription};
 use super::timer::{Timer, TimerTable};
 use super::topic_alias::{AliasError, AliasUse, IncomingAliases, TopicAliasMap};
 
+/// Packet identifiers in use. Identifiers are small integers handed out in sequence, so a
+/// multiplicative hash spreads them well at a fraction of SipHash's cost.
+type IdSet = HashSet<u16, std::hash::BuildHasherDefault<IdHasher>>;
+
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Where the session is in its life.
 ///
 /// ```text
@@ -200,12 +223,14 @@ pub struct Session {
     has_session: bool,
     server: ServerLimits,
     keep_alive: Duration,
+    /// When the last packet was handed out on this connection (keep-alive counts from it).
+    last_sent: Option<Instant>,
     out: VecDeque<Packet>,
     events: VecDeque<Event>,
     timers: TimerTable,
     next_ticket: u64,
     next_id: u16,
-    ids_in_use: HashSet<u16>,
+    ids_in_use: IdSet,
     inflight: VecDeque<OutEntry>,
     queue: OutgoingQueue,
     control: VecDeque<Control>,
@@ -249,12 +274,13 @@ impl Session {
             has_session: false,
             server: ServerLimits::default(),
             keep_alive: Duration::ZERO,
+            last_sent: None,
             out: VecDeque::new(),
             events: VecDeque::new(),
             timers: TimerTable::default(),
             next_ticket: 1,
             next_id: 1,
-            ids_in_use: HashSet::new(),
+            ids_in_use: IdSet::default(),
             inflight: VecDeque::new(),
             queue,
             control: VecDeque::new(),
@@ -321,6 +347,17 @@ impl Session {
     /// Messages accepted and waiting to be sent.
     pub fn queued_len(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Whether the outgoing buffer is at capacity, so that a new message meets the overflow
+    /// policy.
+    pub fn is_buffer_full(&self) -> bool {
+        self.queue.is_full()
+    }
+
+    /// The outgoing buffer's overflow policy.
+    pub fn overflow_policy(&self) -> OverflowPolicy {
+        self.queue.policy()
     }
 
     /// QoS 2 messages received and not yet released by the broker's PUBREL.
@@ -727,11 +764,15 @@ impl Session {
             tracing::warn!(timeout = ?self.config.ping_timeout, "no PINGRESP: connection dead");
             self.close(DisconnectCause::KeepAliveTimeout);
         }
-        if self.timers.expire(Timer::KeepAlive, now)
-            && self.state == State::Connected
-            && self.timers.get(Timer::PingResp).is_none()
-        {
-            self.send_ping(now, None);
+        if self.timers.expire(Timer::KeepAlive, now) && self.state == State::Connected {
+            // The timer is armed once per interval, not moved by every packet; when it fires
+            // early (something was sent since), it is armed again for the real deadline.
+            let due = self.last_sent.map_or(now, |t| t + self.keep_alive);
+            if now < due {
+                self.timers.set(Timer::KeepAlive, due);
+            } else if self.timers.get(Timer::PingResp).is_none() {
+                self.send_ping(now, None);
+            }
         }
         if self.timers.expire(Timer::Expiry, now) {
             for q in self.queue.take_expired(now) {
@@ -753,7 +794,10 @@ impl Session {
             None => self.next_control().or_else(|| self.next_publish(now))?,
         };
         if self.keep_alive > Duration::ZERO && self.state == State::Connected {
-            self.timers.set(Timer::KeepAlive, now + self.keep_alive);
+            self.last_sent = Some(now);
+            if self.timers.get(Timer::KeepAlive).is_none() {
+                self.timers.set(Timer::KeepAlive, now + self.keep_alive);
+            }
         }
         Some(packet)
     }
@@ -847,10 +891,23 @@ impl Session {
                     }
                 }
             };
-            let mut publish = self.publish_packet(&q.cmd, id);
+            let Queued {
+                ticket,
+                cmd,
+                queued_at,
+            } = q;
+            let mut publish = Publish {
+                dup: false,
+                qos: cmd.qos,
+                retain: cmd.retain,
+                topic: cmd.topic,
+                packet_id: id,
+                properties: cmd.properties,
+                payload: cmd.payload,
+            };
             // The time spent in the buffer counts against the message's expiry.
             if let Some(secs) = publish.properties.message_expiry_interval() {
-                let waited = now.saturating_duration_since(q.queued_at).as_secs();
+                let waited = now.saturating_duration_since(queued_at).as_secs();
                 let left = u64::from(secs).saturating_sub(waited).max(1);
                 publish
                     .properties
@@ -860,30 +917,32 @@ impl Session {
             // Packet Size the topic goes without one [MQTT-3.2.2-15].
             let alias_room = match self.server.maximum_packet_size {
                 None => true,
-                Some(max) => Packet::Publish(publish.clone())
+                Some(max) => publish
                     .encoded_len(self.version)
                     .is_ok_and(|n| n + 3 <= max as usize),
             };
-            let wire = self.apply_alias(publish.clone(), alias_room);
-            match id {
-                None => self.events.push_back(Event::Published(PublishOutcome {
-                    ticket: q.ticket,
+            let Some(id) = id else {
+                self.events.push_back(Event::Published(PublishOutcome {
+                    ticket,
                     packet_id: None,
                     qos: QoS::AtMostOnce,
                     reason_code: ReasonCode::Success,
                     properties: Properties::new(),
-                })),
-                Some(id) => {
-                    publish.properties.set_topic_alias(None);
-                    self.inflight.push_back(OutEntry {
-                        id,
-                        ticket: q.ticket,
-                        publish,
-                        released: false,
-                        rec_reason: ReasonCode::Success,
-                    });
-                }
+                }));
+                return Some(Packet::Publish(self.apply_alias(publish, alias_room)));
+            };
+            let wire = self.apply_alias(publish.clone(), alias_room);
+            // Kept as first sent: a resend on another connection carries no alias.
+            if publish.properties.topic_alias().is_some() {
+                publish.properties.set_topic_alias(None);
             }
+            self.inflight.push_back(OutEntry {
+                id,
+                ticket,
+                publish,
+                released: false,
+                rec_reason: ReasonCode::Success,
+            });
             return Some(Packet::Publish(wire));
         }
     }
@@ -1107,6 +1166,7 @@ impl Session {
         self.state = State::Connected;
         self.timers.stop(Timer::ConnAck);
         if keep_alive > Duration::ZERO {
+            self.last_sent = Some(now);
             self.timers.set(Timer::KeepAlive, now + keep_alive);
         }
         self.aliases_out.reset(self.server.topic_alias_maximum);

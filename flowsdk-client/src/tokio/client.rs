@@ -14,7 +14,7 @@ use crate::command::{
 };
 use crate::error::{ClientError, Operation};
 use crate::options::MqttClientOptions;
-use crate::proto::{Authenticator, Session, SessionConfig, Ticket};
+use crate::proto::{Authenticator, OverflowPolicy, Session, SessionConfig, Ticket};
 
 use super::config::TokioAsyncClientConfig;
 use super::driver::Driver;
@@ -181,6 +181,7 @@ impl TokioAsyncMqttClient {
                 next_correlation: 0,
             }),
             wake: Notify::new(),
+            room: Notify::new(),
             config,
             options,
         });
@@ -344,27 +345,49 @@ impl TokioAsyncMqttClient {
 
     // ---- publish ----
 
-    fn accept_publish(
+    async fn accept_publish(
         &self,
         mut cmd: PublishCommand,
-        waiter: Option<oneshot::Sender<Result<PublishResult, ClientError>>>,
+        mut waiter: Option<oneshot::Sender<Result<PublishResult, ClientError>>>,
     ) -> Result<Ticket, ClientError> {
         if !self.inner.config.priority_lanes {
             cmd.priority = Priority::Normal;
         }
-        let ticket = {
-            let mut s = self.inner.lock();
-            if s.want == Want::Shutdown {
-                return Err(ClientError::Closed);
+        let mut deadline = None;
+        loop {
+            // Registered before looking at the buffer, so that room made in between is seen.
+            let room = self.inner.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            {
+                let mut s = self.inner.lock();
+                if s.want == Want::Shutdown {
+                    return Err(ClientError::Closed);
+                }
+                let wait = s.session.overflow_policy() == OverflowPolicy::Wait
+                    && s.session.is_buffer_full();
+                if !wait {
+                    let ticket = s.session.publish(now(), cmd)?;
+                    if let Some(w) = waiter.take() {
+                        s.waiters.insert(ticket, Waiter::Publish(w));
+                    }
+                    drop(s);
+                    self.wake();
+                    return Ok(ticket);
+                }
             }
-            let ticket = s.session.publish(now(), cmd)?;
-            if let Some(w) = waiter {
-                s.waiters.insert(ticket, Waiter::Publish(w));
+            // OverflowPolicy::Wait with a full buffer: back-pressure, up to the operation
+            // timeout.
+            self.wake();
+            let until = *deadline.get_or_insert_with(|| {
+                tokio::time::Instant::now() + self.inner.config.timeouts.operation
+            });
+            if tokio::time::timeout_at(until, room).await.is_err() {
+                return Err(ClientError::BufferFull {
+                    capacity: self.inner.config.buffer_capacity,
+                });
             }
-            ticket
-        };
-        self.wake();
-        Ok(ticket)
+        }
     }
 
     /// Publishes `payload` on `topic`; returns when the message is accepted (sent, or
@@ -383,6 +406,7 @@ impl TokioAsyncMqttClient {
         retain: bool,
     ) -> Result<Ticket, ClientError> {
         self.accept_publish(PublishCommand::new(topic, payload, qos, retain)?, None)
+            .await
     }
 
     /// Publishes a [`PublishCommand`] (every 5.0 option); returns when accepted.
@@ -390,7 +414,7 @@ impl TokioAsyncMqttClient {
     /// # Errors
     /// As [`publish`](Self::publish).
     pub async fn publish_with_command(&self, cmd: PublishCommand) -> Result<Ticket, ClientError> {
-        self.accept_publish(cmd, None)
+        self.accept_publish(cmd, None).await
     }
 
     /// Publishes and waits for the acknowledgement: QoS 0 returns once the packet is
@@ -420,7 +444,7 @@ impl TokioAsyncMqttClient {
         cmd: PublishCommand,
     ) -> Result<PublishResult, ClientError> {
         let (tx, rx) = oneshot::channel();
-        let ticket = self.accept_publish(cmd, Some(tx))?;
+        let ticket = self.accept_publish(cmd, Some(tx)).await?;
         let after = self.inner.config.timeouts.operation;
         self.wait(rx, Operation::Publish, after, Some(ticket)).await
     }
@@ -527,7 +551,13 @@ impl TokioAsyncMqttClient {
             if s.want == Want::Shutdown {
                 return Err(ClientError::Closed);
             }
+            let filters = cmd.filters.clone();
             let ticket = s.session.unsubscribe(now(), cmd)?;
+            // Messages of these filters no longer go to streams, whichever form was used.
+            for route in &mut s.streams {
+                route.filters.retain(|f| !filters.contains(f));
+            }
+            s.streams.retain(|r| !r.filters.is_empty());
             if let Some(w) = waiter {
                 s.waiters.insert(ticket, Waiter::Unsubscribe(w));
             }
@@ -575,20 +605,11 @@ impl TokioAsyncMqttClient {
         &self,
         cmd: UnsubscribeCommand,
     ) -> Result<UnsubscribeResult, ClientError> {
-        let filters = cmd.filters.clone();
         let (tx, rx) = oneshot::channel();
         let ticket = self.accept_unsubscribe(cmd, Some(tx))?;
         let after = self.inner.config.timeouts.operation;
-        let result = self
-            .wait(rx, Operation::Unsubscribe, after, Some(ticket))
-            .await?;
-        // Messages of these filters no longer go to streams.
-        let mut s = self.inner.lock();
-        for route in &mut s.streams {
-            route.filters.retain(|f| !filters.contains(f));
-        }
-        s.streams.retain(|r| !r.filters.is_empty());
-        Ok(result)
+        self.wait(rx, Operation::Unsubscribe, after, Some(ticket))
+            .await
     }
 
     // ---- ping, auth ----
@@ -754,7 +775,7 @@ impl TokioAsyncMqttClient {
         if let Some(c) = request.properties.correlation_data() {
             b = b.with_correlation_data(&c);
         }
-        self.accept_publish(b.build()?, None)
+        self.accept_publish(b.build()?, None).await
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use flowsdk_codec::{Packet, Publish};
 use flowsdk_transport::{MqttConnection, Transport, TransportError};
+use futures_util::FutureExt;
 
 use crate::error::ClientError;
 use crate::proto::{Event, State};
@@ -20,6 +21,14 @@ const HIGH_WATER: usize = 256 * 1024;
 
 /// How long a closing connection may take to write its last packets (a DISCONNECT).
 const CLOSE_FLUSH: Duration = Duration::from_secs(2);
+
+/// Packets handled per wake-up when the broker's data is already buffered.
+const READ_BATCH: usize = 64;
+
+/// A deadline that never comes, for a timer with nothing to wait for.
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(86_400 * 365)
+}
 
 pub(crate) struct Driver {
     inner: Arc<Inner>,
@@ -43,7 +52,14 @@ struct Ended {
 impl Driver {
     pub(crate) fn new(inner: Arc<Inner>, handler: Box<dyn TokioMqttEventHandler>) -> Self {
         Driver {
-            transport: Transport::new(inner.options.transport().clone()),
+            // The client's connect timeout (its presets) bounds dialing and handshakes.
+            transport: Transport::new(
+                inner
+                    .options
+                    .transport()
+                    .clone()
+                    .with_connect_timeout(Some(inner.config.timeouts.connect)),
+            ),
             inner,
             handler,
             batch: Vec::new(),
@@ -133,10 +149,8 @@ impl Driver {
             if let Some(max) = self.inner.config.max_reconnect_attempts {
                 if attempt > max {
                     tracing::warn!(max, "giving up reconnecting");
-                    self.handler.on_error(&ClientError::invalid(
-                        "max_reconnect_attempts",
-                        format!("gave up after {max} failed reconnects"),
-                    ));
+                    self.handler
+                        .on_error(&ClientError::GaveUpReconnecting { attempts: max });
                     self.inner.lock().want = Want::Idle;
                     return;
                 }
@@ -166,9 +180,14 @@ impl Driver {
         self.inner.lock().session.start_connect(now());
         let mut was_connected = false;
         let mut applied_limit = false;
+        // One timer for the connection, moved when the session's next deadline moves
+        // (rarely: the keep-alive deadline is not pushed by every packet).
+        let sleep = tokio::time::sleep_until(far_future());
+        tokio::pin!(sleep);
+        let mut armed: Option<Instant> = None;
         loop {
             // Output first: whatever the last input produced.
-            let closing = {
+            let (closing, timer) = {
                 let mut s = self.inner.lock();
                 let t = now();
                 if s.want == Want::Shutdown {
@@ -179,6 +198,7 @@ impl Driver {
                         Default::default(),
                     );
                 }
+                let queued = s.session.queued_len();
                 let mut budget = HIGH_WATER.saturating_sub(wr.queued_bytes());
                 while budget > 0 {
                     match s.session.poll_packet(t) {
@@ -189,13 +209,20 @@ impl Driver {
                         None => break,
                     }
                 }
+                if s.session.queued_len() < queued {
+                    // Publishers waiting for buffer room (OverflowPolicy::Wait) try again.
+                    self.inner.room.notify_waiters();
+                }
                 if !applied_limit && s.session.is_connected() {
                     applied_limit = true;
                     if let Some(max) = s.session.server_limits().maximum_packet_size {
                         wr.set_max_outgoing_packet_size(max);
                     }
                 }
-                s.session.state() == State::Disconnected
+                (
+                    s.session.state() == State::Disconnected,
+                    s.session.poll_timeout(),
+                )
             };
             for p in self.batch.drain(..) {
                 if let Err(e) = wr.enqueue(&p) {
@@ -209,17 +236,42 @@ impl Driver {
                 let _ = tokio::time::timeout(CLOSE_FLUSH, wr.shutdown()).await;
                 return Ended { was_connected };
             }
-            let timer = self.inner.lock().session.poll_timeout();
+            if timer != armed {
+                armed = timer;
+                let at = timer.map_or_else(far_future, tokio::time::Instant::from_std);
+                sleep.as_mut().reset(at);
+            }
             tokio::select! {
                 biased;
                 read = rd.read_packet() => {
                     let mut s = self.inner.lock();
                     let t = now();
-                    match read {
-                        Ok(Some(p)) => s.session.handle_packet(t, p),
-                        Ok(None) => s.session.handle_connection_lost(t, "closed by the broker"),
-                        Err(TransportError::Codec { source, .. }) => s.session.handle_decode_error(t, source),
-                        Err(e) => s.session.handle_connection_lost(t, e.to_string()),
+                    let mut next = Some(read);
+                    let mut handled = 0;
+                    // Packets already buffered are handled in the same pass, under one lock.
+                    while let Some(read) = next.take() {
+                        match read {
+                            Ok(Some(p)) => s.session.handle_packet(t, p),
+                            Ok(None) => {
+                                s.session.handle_connection_lost(t, "closed by the broker");
+                                break;
+                            }
+                            Err(TransportError::Codec { source, .. }) => {
+                                s.session.handle_decode_error(t, source);
+                                break;
+                            }
+                            Err(e) => {
+                                s.session.handle_connection_lost(t, e.to_string());
+                                break;
+                            }
+                        }
+                        handled += 1;
+                        if handled == READ_BATCH || s.session.state() == State::Disconnected {
+                            break;
+                        }
+                        // `read_packet` is cancel-safe: a packet not yet whole stays buffered,
+                        // and one taken here is handled by the next turn of this loop.
+                        next = rd.read_packet().now_or_never();
                     }
                 }
                 written = wr.flush(), if wr.queued_bytes() > 0 => {
@@ -228,7 +280,10 @@ impl Driver {
                     }
                 }
                 _ = self.inner.wake.notified() => {}
-                _ = sleep_until(timer) => {
+                _ = &mut sleep => {
+                    // An elapsed sleep stays ready: park it until the next deadline is known.
+                    armed = None;
+                    sleep.as_mut().reset(far_future());
                     self.inner.lock().session.handle_timeout(now());
                 }
             }
@@ -257,6 +312,7 @@ impl Driver {
                             let _ = w.send(Err(e.clone()));
                         }
                     }
+                    Event::Published(_) if s.waiters.is_empty() => {}
                     Event::Published(o) => {
                         if let Some(Waiter::Publish(w)) = s.waiters.remove(&o.ticket) {
                             let result = if o.reason_code.is_success() {
@@ -403,16 +459,10 @@ impl Driver {
         let Some(store) = self.inner.config.session_store.clone() else {
             return;
         };
-        let (client_id, state) = {
-            let s = self.inner.lock();
-            (s.session.client_id().to_string(), s.session.snapshot())
-        };
-        let key = if self.inner.options.client_id().is_empty() {
-            client_id
-        } else {
-            self.inner.options.client_id().to_string()
-        };
-        if let Err(e) = store.save(&key, &state) {
+        let state = self.inner.lock().session.snapshot();
+        // Saved under the configured id, which is what the next client loads by; the state
+        // carries the broker-assigned id, if any, for the reconnect.
+        if let Err(e) = store.save(self.inner.options.client_id(), &state) {
             self.handler.on_error(&e);
         }
     }
@@ -435,6 +485,9 @@ impl Driver {
         }
         s.streams.clear();
         s.requests.clear();
+        drop(s);
+        // Publishers waiting for buffer room see the shutdown.
+        self.inner.room.notify_waiters();
         tracing::debug!("client shut down");
     }
 }

@@ -69,6 +69,11 @@ pub(crate) struct Inner {
     pub(crate) shared: Mutex<Shared>,
     /// Wakes the driver: a command was given or the wanted state changed.
     pub(crate) wake: Notify,
+    /// Wakes publishers waiting for buffer room ([`OverflowPolicy::Wait`]): the driver took
+    /// messages out of the buffer, or the client shut down.
+    ///
+    /// [`OverflowPolicy::Wait`]: crate::OverflowPolicy::Wait
+    pub(crate) room: Notify,
     pub(crate) config: TokioAsyncClientConfig,
     pub(crate) options: MqttClientOptions,
 }
