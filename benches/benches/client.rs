@@ -26,8 +26,9 @@
 //! subscribes to the case's own topic at the case's QoS; then the publisher sends `N`
 //! messages as fast as its API takes them:
 //!
-//! - flowsdk: the fire-and-forget `publish`; on `BufferFull` the publisher yields to the
-//!   runtime and retries (the retries are counted and shown);
+//! - flowsdk: the fire-and-forget `publish` with `OverflowPolicy::Wait`, which waits for room
+//!   in the outgoing buffer (other models by `FLOWSDK_BENCH_BACKPRESSURE`: `yield` retries on
+//!   `BufferFull`, counting the retries; `published` waits for an `on_published` callback);
 //! - rumqttc: `AsyncClient::publish(...).await`, which waits while its request channel is
 //!   full; a task polls the publisher's `EventLoop`.
 //!
@@ -72,7 +73,7 @@
 //! | `FLOWSDK_BENCH_IDLE_CLIENTS` | 200 | idle clients per library for the memory figure |
 //! | `FLOWSDK_BENCH_ONLY` | both | `flowsdk` or `rumqttc`: one library only (profiling) |
 //! | `FLOWSDK_BENCH_CASES` | all | comma list of case names (`qos1-64B,...`) to run |
-//! | `FLOWSDK_BENCH_BACKPRESSURE` | `yield` | flowsdk publisher on `BufferFull`: `yield` and retry, or wait for an `on_published` callback (`published`) |
+//! | `FLOWSDK_BENCH_BACKPRESSURE` | `wait` | flowsdk publisher on a full buffer: `wait` (`OverflowPolicy::Wait`), `yield` and retry (`Reject`), or wait for an `on_published` callback (`published`) |
 //!
 //! `cargo bench -p flowsdk-benches --bench client`
 

@@ -6,8 +6,6 @@ mod transport {
 
     mod address;
     mod mosquitto;
-    #[cfg(feature = "tls")]
-    pub mod pki;
     #[cfg(feature = "quic")]
     mod quic;
     mod tcp;

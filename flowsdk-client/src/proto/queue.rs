@@ -21,8 +21,8 @@ pub enum OverflowPolicy {
     /// Accept the call but drop the new message (reported as
     /// [`Event::Dropped`](super::Event::Dropped)).
     DropNewest,
-    /// Back-pressure: the tokio client's `publish` waits for room, at most the operation
-    /// timeout, then returns [`ClientError::BufferFull`]. The session itself, which cannot
+    /// Back-pressure: the tokio client's `publish` waits until half the buffer is free again,
+    /// at most the operation timeout, then returns [`ClientError::BufferFull`]. The session itself, which cannot
     /// wait, refuses as with [`OverflowPolicy::Reject`].
     Wait,
 }

@@ -825,6 +825,11 @@ impl Session {
         self.events.pop_front()
     }
 
+    /// Whether [`Session::poll_event`] has something.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// When [`Session::handle_timeout`] is next due, if any timer is armed.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.next()

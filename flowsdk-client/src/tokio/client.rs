@@ -367,12 +367,19 @@ impl TokioAsyncMqttClient {
                 let wait = s.session.overflow_policy() == OverflowPolicy::Wait
                     && s.session.is_buffer_full();
                 if !wait {
+                    // A driver with messages already waiting takes this one with them when it
+                    // next drains the buffer (after the write, ack or CONNACK it waits for):
+                    // waking it for every message would cost a thread wake-up each.
+                    let idle = s.session.queued_len() == 0;
                     let ticket = s.session.publish(now(), cmd)?;
                     if let Some(w) = waiter.take() {
                         s.waiters.insert(ticket, Waiter::Publish(w));
                     }
+                    let wake = idle || s.session.has_events();
                     drop(s);
-                    self.wake();
+                    if wake {
+                        self.wake();
+                    }
                     return Ok(ticket);
                 }
             }

@@ -185,6 +185,11 @@ impl Driver {
         let sleep = tokio::time::sleep_until(far_future());
         tokio::pin!(sleep);
         let mut armed: Option<Instant> = None;
+        // One registration with the wake-up signal, renewed only when it fires (a fresh one per
+        // turn of the loop would lock the signal's waiter list twice per turn).
+        let inner = self.inner.clone();
+        let woken = inner.wake.notified();
+        tokio::pin!(woken);
         loop {
             // Output first: whatever the last input produced.
             let (closing, timer) = {
@@ -209,8 +214,11 @@ impl Driver {
                         None => break,
                     }
                 }
-                if s.session.queued_len() < queued {
-                    // Publishers waiting for buffer room (OverflowPolicy::Wait) try again.
+                let left = s.session.queued_len();
+                if left < queued && left <= self.inner.config.buffer_capacity / 2 {
+                    // Publishers waiting for buffer room (OverflowPolicy::Wait) try again once
+                    // half of it is free: they refill it in one go instead of waking for every
+                    // message that leaves.
                     self.inner.room.notify_waiters();
                 }
                 if !applied_limit && s.session.is_connected() {
@@ -279,7 +287,7 @@ impl Driver {
                         self.inner.lock().session.handle_connection_lost(now(), e.to_string());
                     }
                 }
-                _ = self.inner.wake.notified() => {}
+                _ = &mut woken => woken.set(inner.wake.notified()),
                 _ = &mut sleep => {
                     // An elapsed sleep stays ready: park it until the next deadline is known.
                     armed = None;

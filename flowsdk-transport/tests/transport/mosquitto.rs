@@ -4,230 +4,28 @@
 //! Where the `mosquitto` binary is absent, each test prints `skipped: mosquitto not installed`
 //! and passes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-
 use flowsdk_codec::{ConnAck, Connect, MqttString, Packet, ProtocolVersion, ReasonCode};
+use flowsdk_testing::Mosquitto;
 use flowsdk_transport::{MqttConnection, Transport};
-use tokio::time::{timeout, Instant};
+use tokio::time::timeout;
 
 use super::support::STEP;
 
-/// How long a started broker has to open all its ports.
-const STARTUP: Duration = Duration::from_secs(10);
-
-/// Attempts to start, each on fresh ports (another process may take a port between our
-/// picking it and mosquitto binding it).
-const START_ATTEMPTS: usize = 3;
-
-/// The mosquitto binary: Debian's path, or the first on `PATH`.
-fn mosquitto_binary() -> Option<PathBuf> {
-    let debian = PathBuf::from("/usr/sbin/mosquitto");
-    if debian.is_file() {
-        return Some(debian);
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("mosquitto"))
-            .find(|candidate| candidate.is_file())
-    })
+/// Starts mosquitto (flowsdk-testing's launcher) with a TCP listener, a WebSocket listener
+/// with `ws` and TLS and secure WebSocket listeners with `tls`, and waits until every port
+/// accepts. `None` (after the launcher printed the skip line) where mosquitto is not installed.
+async fn start() -> Option<Mosquitto> {
+    Mosquitto::builder()
+        .websockets(cfg!(feature = "ws"))
+        .tls(cfg!(feature = "tls"))
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("mosquitto did not start: {e}"))
 }
 
-/// A port on 127.0.0.1 that was free a moment ago: bind port 0, read it, let it go.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("an ephemeral port on 127.0.0.1")
-        .port()
-}
-
-/// Which listeners to configure.
-#[derive(Clone, Copy)]
-struct Wanted {
-    websockets: bool,
-}
-
-/// A mosquitto process with its configuration directory; killed and removed on drop.
-pub struct Mosquitto {
-    child: Child,
-    dir: PathBuf,
-    tcp: u16,
-    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
-    ws: Option<u16>,
-    #[cfg(feature = "tls")]
-    tls: TlsListeners,
-}
-
-#[cfg(feature = "tls")]
-struct TlsListeners {
-    mqtts: u16,
-    wss: Option<u16>,
-    ca_pem: String,
-}
-
-impl Drop for Mosquitto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Mosquitto {
-    /// Starts mosquitto with a TCP listener, a WebSocket listener and, with `tls`, TLS and
-    /// secure WebSocket listeners, and waits until every port accepts. `None` (after printing
-    /// the skip line) where mosquitto is not installed.
-    pub async fn start() -> Option<Mosquitto> {
-        let Some(binary) = mosquitto_binary() else {
-            println!("skipped: mosquitto not installed");
-            return None;
-        };
-        let mut wanted = Wanted {
-            websockets: cfg!(feature = "ws"),
-        };
-        let mut failures = Vec::new();
-        for _ in 0..START_ATTEMPTS {
-            match Mosquitto::try_start(&binary, wanted).await {
-                Ok(broker) => return Some(broker),
-                Err(log) => {
-                    // A build without WebSocket support refuses `protocol websockets`: go on
-                    // without it, and let the WebSocket tests say they were skipped.
-                    if wanted.websockets && log.to_ascii_lowercase().contains("websockets") {
-                        wanted.websockets = false;
-                    }
-                    failures.push(log);
-                }
-            }
-        }
-        panic!("mosquitto did not start in {START_ATTEMPTS} attempts:\n{failures:#?}");
-    }
-
-    async fn try_start(binary: &Path, wanted: Wanted) -> Result<Mosquitto, String> {
-        static INSTANCE: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "flowsdk-mosquitto-{}-{}",
-            std::process::id(),
-            INSTANCE.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-
-        let tcp = free_port();
-        let ws = wanted.websockets.then(free_port);
-        let mut config = format!(
-            "per_listener_settings false\nallow_anonymous true\npersistence false\n\
-             log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n\
-             listener {tcp} 127.0.0.1\n"
-        );
-        if let Some(ws) = ws {
-            config.push_str(&format!("listener {ws} 127.0.0.1\nprotocol websockets\n"));
-        }
-        #[cfg(feature = "tls")]
-        let tls = {
-            let pki = super::pki::Pki::new();
-            let write = |name: &str, text: &str| {
-                let path = dir.join(name);
-                std::fs::write(&path, text).expect("a certificate file written");
-                path.display().to_string()
-            };
-            let cafile = write("ca.pem", &pki.ca.pem());
-            let certfile = write("server.pem", &pki.server.cert_pem);
-            let keyfile = write("server.key", &pki.server.key_pem);
-            let files = format!("cafile {cafile}\ncertfile {certfile}\nkeyfile {keyfile}\n");
-            let mqtts = free_port();
-            config.push_str(&format!("listener {mqtts} 127.0.0.1\n{files}"));
-            let wss = ws.map(|_| free_port());
-            if let Some(wss) = wss {
-                config.push_str(&format!(
-                    "listener {wss} 127.0.0.1\nprotocol websockets\n{files}"
-                ));
-            }
-            TlsListeners {
-                mqtts,
-                wss,
-                ca_pem: pki.ca.pem(),
-            }
-        };
-        let config_path = dir.join("mosquitto.conf");
-        std::fs::write(&config_path, config).expect("the configuration written");
-        // The log goes to a file we open, so a broker that dropped privileges can still write it.
-        let log_path = dir.join("mosquitto.log");
-        let log = std::fs::File::create(&log_path).expect("a log file");
-        let child = Command::new(binary)
-            .arg("-c")
-            .arg(&config_path)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("a second log handle"))
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
-        let mut broker = Mosquitto {
-            child,
-            dir,
-            tcp,
-            ws,
-            #[cfg(feature = "tls")]
-            tls,
-        };
-        let mut ports = vec![tcp];
-        ports.extend(ws);
-        #[cfg(feature = "tls")]
-        {
-            ports.push(broker.tls.mqtts);
-            ports.extend(broker.tls.wss);
-        }
-        match broker.wait_until_ports_accept(&ports).await {
-            Ok(()) => Ok(broker),
-            Err(why) => {
-                let _ = broker.child.kill();
-                let _ = broker.child.wait();
-                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                Err(format!("{why}; mosquitto's log:\n{log}"))
-            }
-        }
-    }
-
-    /// Polls every port until it accepts a TCP connection, within [`STARTUP`]; fails early when
-    /// the process exits.
-    async fn wait_until_ports_accept(&mut self, ports: &[u16]) -> Result<(), String> {
-        let deadline = Instant::now() + STARTUP;
-        for &port in ports {
-            loop {
-                if let Ok(Some(status)) = self.child.try_wait() {
-                    return Err(format!("mosquitto exited with {status}"));
-                }
-                if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                    .await
-                    .is_ok()
-                {
-                    break;
-                }
-                if Instant::now() >= deadline {
-                    return Err(format!("port {port} did not accept within {STARTUP:?}"));
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-        Ok(())
-    }
-
-    fn tcp_address(&self) -> String {
-        format!("mqtt://127.0.0.1:{}", self.tcp)
-    }
-
-    /// The WebSocket address, or `None` after printing why the test is skipped.
-    #[cfg(feature = "ws")]
-    fn ws_address(&self) -> Option<String> {
-        match self.ws {
-            Some(port) => Some(format!("ws://127.0.0.1:{port}/mqtt")),
-            None => {
-                println!("skipped: this mosquitto does not support websockets");
-                None
-            }
-        }
-    }
+/// The TCP listener's address with the `mqtt://` scheme.
+fn tcp_address(broker: &Mosquitto) -> String {
+    format!("mqtt://127.0.0.1:{}", broker.tcp_port())
 }
 
 fn connect_packet(client_id: &str, version: ProtocolVersion) -> Packet {
@@ -261,20 +59,20 @@ async fn dial(transport: &Transport, address: &str) -> MqttConnection {
 
 #[tokio::test]
 async fn mosquitto_accepts_a_v5_connect_over_tcp() {
-    let Some(broker) = Mosquitto::start().await else {
+    let Some(broker) = start().await else {
         return;
     };
-    let mut conn = dial(&Transport::default(), &broker.tcp_address()).await;
+    let mut conn = dial(&Transport::default(), &tcp_address(&broker)).await;
     let ack = handshake(&mut conn, "flowsdk-tcp-v5", ProtocolVersion::V5).await;
     assert_eq!(ack.reason_code, ReasonCode::Success);
 }
 
 #[tokio::test]
 async fn mosquitto_accepts_a_3_1_1_connect_over_tcp() {
-    let Some(broker) = Mosquitto::start().await else {
+    let Some(broker) = start().await else {
         return;
     };
-    let mut conn = dial(&Transport::default(), &broker.tcp_address()).await;
+    let mut conn = dial(&Transport::default(), &tcp_address(&broker)).await;
     let ack = handshake(&mut conn, "flowsdk-tcp-v311", ProtocolVersion::V311).await;
     assert_eq!(ack.reason_code, ReasonCode::Success);
 }
@@ -290,11 +88,11 @@ mod websocket {
     use tokio::time::timeout;
 
     use super::super::support::STEP;
-    use super::{dial, handshake, Mosquitto};
+    use super::{dial, handshake, start};
 
     #[tokio::test]
     async fn mosquitto_accepts_a_v5_connect_over_websocket() {
-        let Some(broker) = Mosquitto::start().await else {
+        let Some(broker) = start().await else {
             return;
         };
         let Some(address) = broker.ws_address() else {
@@ -360,7 +158,7 @@ mod websocket {
 
     #[tokio::test]
     async fn a_publish_loops_back_through_mosquitto_over_websocket() {
-        let Some(broker) = Mosquitto::start().await else {
+        let Some(broker) = start().await else {
             return;
         };
         let Some(address) = broker.ws_address() else {
@@ -382,14 +180,15 @@ mod websocket {
 #[cfg(feature = "tls")]
 mod tls {
     use flowsdk_codec::{ProtocolVersion, ReasonCode};
+    use flowsdk_testing::Mosquitto;
     use flowsdk_transport::{TlsClientConfig, Transport, TransportConfig};
 
-    use super::{dial, handshake, Mosquitto};
+    use super::{dial, handshake, start};
 
     /// A dialer that trusts only the test CA that signed mosquitto's certificate.
     fn trusting(broker: &Mosquitto) -> Transport {
         let tls = TlsClientConfig::builder()
-            .root_certificates_pem(broker.tls.ca_pem.clone())
+            .root_certificates_pem(broker.ca_pem().expect("TLS listeners"))
             .platform_roots(false)
             .build()
             .unwrap();
@@ -398,10 +197,10 @@ mod tls {
 
     #[tokio::test]
     async fn mosquitto_accepts_a_v5_connect_over_tls() {
-        let Some(broker) = Mosquitto::start().await else {
+        let Some(broker) = start().await else {
             return;
         };
-        let address = format!("mqtts://127.0.0.1:{}", broker.tls.mqtts);
+        let address = broker.tls_address().expect("a TLS listener");
         let mut conn = dial(&trusting(&broker), &address).await;
         let ack = handshake(&mut conn, "flowsdk-tls-v5", ProtocolVersion::V5).await;
         assert_eq!(ack.reason_code, ReasonCode::Success);
@@ -414,14 +213,12 @@ mod tls {
     #[cfg(feature = "ws")]
     #[tokio::test]
     async fn a_publish_loops_back_through_mosquitto_over_secure_websocket() {
-        let Some(broker) = Mosquitto::start().await else {
+        let Some(broker) = start().await else {
             return;
         };
-        let Some(port) = broker.tls.wss else {
-            println!("skipped: this mosquitto does not support websockets");
+        let Some(address) = broker.wss_address() else {
             return;
         };
-        let address = format!("wss://127.0.0.1:{port}/mqtt");
         let mut conn = dial(&trusting(&broker), &address).await;
         let ack = handshake(&mut conn, "flowsdk-wss-loopback", ProtocolVersion::V5).await;
         assert_eq!(ack.reason_code, ReasonCode::Success);

@@ -6,17 +6,17 @@ use flowsdk_transport::{
     TlsClientConfig, TlsServerConfig, Transport, TransportConfig, TransportError,
 };
 
-use super::pki::{Ca, Pki};
 use super::support::{connect_pair, exchange_both_ways, STEP};
+use flowsdk_testing::{Ca, Pki};
 
 fn server_tls(pki: &Pki, auth: ClientAuth) -> TlsServerConfig {
     let builder = TlsServerConfig::builder()
-        .certificate_chain_der([pki.server.cert_der.clone()], pki.server.key_der.clone());
+        .certificate_chain_der([pki.server().cert_der()], pki.server().key_der());
     match auth {
         ClientAuth::None => builder,
         auth => builder
             .client_auth(auth)
-            .client_root_certificate_der(pki.ca.der()),
+            .client_root_certificate_der(pki.ca().der()),
     }
     .build()
     .unwrap()
@@ -37,7 +37,7 @@ fn transport(tls: TlsClientConfig, quic: QuicConfig) -> Transport {
 
 fn trusting(pki: &Pki) -> TlsClientConfig {
     TlsClientConfig::builder()
-        .root_certificate_der(pki.ca.der())
+        .root_certificate_der(pki.ca().der())
         .build()
         .unwrap()
 }
@@ -65,7 +65,7 @@ async fn ping_both_ways(server: &mut MqttConnection, client: &mut MqttConnection
 
 #[tokio::test]
 async fn quic_carries_thousands_of_mixed_packets_both_ways_unchanged_with_alpn_mqtt() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let listener = listener(server_tls(&pki, ClientAuth::None), QuicConfig::default()).await;
     let local = listener.local_address();
     assert_eq!((local.scheme(), local.host()), (Scheme::Quic, "127.0.0.1"));
@@ -76,7 +76,7 @@ async fn quic_carries_thousands_of_mixed_packets_both_ways_unchanged_with_alpn_m
     assert_eq!(client.peer().alpn(), Some(&b"mqtt"[..]));
     assert_eq!(
         client.peer().certificates(),
-        std::slice::from_ref(&pki.server.cert_der)
+        std::slice::from_ref(&pki.server().cert_der().to_vec())
     );
     assert!(server.peer().certificates().is_empty());
     exchange_both_ways(server, client, 3000).await;
@@ -84,7 +84,7 @@ async fn quic_carries_thousands_of_mixed_packets_both_ways_unchanged_with_alpn_m
 
 #[tokio::test]
 async fn a_udp_peer_that_never_answers_triggers_the_quic_handshake_timeout() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     // Receives the client's Initial packets and never reads or answers them.
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
@@ -112,23 +112,20 @@ async fn a_udp_peer_that_never_answers_triggers_the_quic_handshake_timeout() {
 
 #[tokio::test]
 async fn mtls_over_quic_accepts_a_ca_signed_client_and_the_server_sees_its_chain() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let listener = listener(
         server_tls(&pki, ClientAuth::Required),
         QuicConfig::default(),
     )
     .await;
     let tls = TlsClientConfig::builder()
-        .root_certificates_pem(pki.ca.pem())
-        .client_certificate_der(pki.client.chain_der.clone(), pki.client.key_der.clone())
+        .root_certificates_pem(pki.ca().pem())
+        .client_certificate_der(pki.client().chain_der().to_vec(), pki.client().key_der())
         .build()
         .unwrap();
     let (mut server, mut client) =
         connect_pair(&listener, &transport(tls, QuicConfig::default())).await;
-    assert_eq!(
-        server.peer().certificates(),
-        pki.client.chain_der.as_slice()
-    );
+    assert_eq!(server.peer().certificates(), pki.client().chain_der());
     ping_both_ways(&mut server, &mut client).await;
 }
 
@@ -178,10 +175,10 @@ async fn assert_quic_client_refused(
 
 #[tokio::test]
 async fn mtls_over_quic_refuses_a_client_certificate_from_an_unrelated_ca() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let tls = TlsClientConfig::builder()
-        .root_certificate_der(pki.ca.der())
-        .client_certificate_pem(pki.stranger.cert_pem.clone(), pki.stranger.key_pem.clone())
+        .root_certificate_der(pki.ca().der())
+        .client_certificate_pem(pki.stranger().cert_pem(), pki.stranger().key_pem())
         .build()
         .unwrap();
     assert_quic_client_refused(pki, tls, "UnknownIssuer", "UnknownCA").await;
@@ -189,18 +186,18 @@ async fn mtls_over_quic_refuses_a_client_certificate_from_an_unrelated_ca() {
 
 #[tokio::test]
 async fn mtls_over_quic_refuses_a_client_without_certificate() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let tls = trusting(&pki);
     assert_quic_client_refused(pki, tls, "no certificates", "CertificateRequired").await;
 }
 
 #[tokio::test]
 async fn a_quic_server_certificate_the_client_does_not_trust_fails_the_handshake() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let listener = listener(server_tls(&pki, ClientAuth::None), QuicConfig::default()).await;
     let address = listener.local_address().clone();
     let untrusting = TlsClientConfig::builder()
-        .root_certificate_der(Ca::new("Some other CA").der())
+        .root_certificate_der(Ca::new("Some other CA").unwrap().der())
         .build()
         .unwrap();
     let transport = transport(untrusting, QuicConfig::default());
@@ -226,7 +223,7 @@ async fn a_quic_server_certificate_the_client_does_not_trust_fails_the_handshake
 
 #[tokio::test]
 async fn a_client_offering_another_alpn_protocol_is_refused() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let listener = listener(server_tls(&pki, ClientAuth::None), QuicConfig::default()).await;
     let address = listener.local_address().clone();
     let other = QuicConfig::builder()
@@ -256,7 +253,7 @@ async fn a_client_offering_another_alpn_protocol_is_refused() {
 
 #[tokio::test]
 async fn a_second_connection_with_zero_rtt_enabled_resumes_and_carries_packets() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let zero_rtt = QuicConfig::builder().zero_rtt(true).build().unwrap();
     let listener = listener(server_tls(&pki, ClientAuth::None), zero_rtt.clone()).await;
     // One transport: both connections share its TLS session cache.

@@ -8,23 +8,23 @@ use flowsdk_transport::{
 };
 use tokio::time::Instant;
 
-use super::pki::{Ca, Pki};
 use super::support::{connect_pair, exchange_both_ways, STEP};
+use flowsdk_testing::{Ca, Pki};
 
 fn server_config(pki: &Pki, auth: ClientAuth) -> TlsServerConfig {
     let builder = TlsServerConfig::builder()
-        .certificate_chain_der([pki.server.cert_der.clone()], pki.server.key_der.clone());
+        .certificate_chain_der([pki.server().cert_der()], pki.server().key_der());
     let builder = match auth {
         ClientAuth::None => builder,
         auth => builder
             .client_auth(auth)
-            .client_root_certificate_der(pki.ca.der()),
+            .client_root_certificate_der(pki.ca().der()),
     };
     builder.build().unwrap()
 }
 
 fn trusting(pki: &Pki) -> TlsClientConfigBuilder {
-    TlsClientConfig::builder().root_certificate_der(pki.ca.der())
+    TlsClientConfig::builder().root_certificate_der(pki.ca().der())
 }
 
 async fn listener(tls: TlsServerConfig) -> Listener {
@@ -70,7 +70,7 @@ fn tls_message(err: &TransportError, phase: Phase) -> String {
 
 #[tokio::test]
 async fn tls_carries_thousands_of_mixed_packets_both_ways_unchanged() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let listener = listener(server_config(&pki, ClientAuth::None)).await;
     assert_eq!(listener.local_address().scheme(), Scheme::Tls);
     let client = transport(trusting(&pki).build().unwrap());
@@ -78,7 +78,7 @@ async fn tls_carries_thousands_of_mixed_packets_both_ways_unchanged() {
     // The client sees the server's chain; the server sees no client certificate.
     assert_eq!(
         client.peer().certificates(),
-        std::slice::from_ref(&pki.server.cert_der)
+        std::slice::from_ref(&pki.server().cert_der().to_vec())
     );
     assert!(server.peer().certificates().is_empty());
     assert_eq!(client.peer().alpn(), None);
@@ -87,17 +87,14 @@ async fn tls_carries_thousands_of_mixed_packets_both_ways_unchanged() {
 
 #[tokio::test]
 async fn mtls_with_a_ca_signed_client_certificate_is_accepted_and_the_server_sees_its_chain() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let listener = listener(server_config(&pki, ClientAuth::Required)).await;
     let tls = trusting(&pki)
-        .client_certificate_der(pki.client.chain_der.clone(), pki.client.key_der.clone())
+        .client_certificate_der(pki.client().chain_der().to_vec(), pki.client().key_der())
         .build()
         .unwrap();
     let (mut server, mut client) = connect_pair(&listener, &transport(tls)).await;
-    assert_eq!(
-        server.peer().certificates(),
-        pki.client.chain_der.as_slice()
-    );
+    assert_eq!(server.peer().certificates(), pki.client().chain_der());
     client.send(&Packet::PingReq).await.unwrap();
     assert_eq!(server.read_packet().await.unwrap(), Some(Packet::PingReq));
     server.send(&Packet::PingResp).await.unwrap();
@@ -106,10 +103,10 @@ async fn mtls_with_a_ca_signed_client_certificate_is_accepted_and_the_server_see
 
 #[tokio::test]
 async fn a_client_certificate_from_an_unrelated_ca_is_refused_on_both_sides() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let tls = TlsClientConfig::builder()
-        .root_certificate_der(pki.ca.der())
-        .client_certificate_pem(pki.stranger.cert_pem.clone(), pki.stranger.key_pem.clone())
+        .root_certificate_der(pki.ca().der())
+        .client_certificate_pem(pki.stranger().cert_pem(), pki.stranger().key_pem())
         .build()
         .unwrap();
     assert_client_refused_with(pki, tls, "UnknownIssuer", "UnknownCA").await;
@@ -152,36 +149,36 @@ async fn assert_client_refused_with(
 
 #[tokio::test]
 async fn a_client_without_certificate_is_refused_when_one_is_required() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let tls = trusting(&pki).build().unwrap();
     assert_client_refused_with(pki, tls, "peer sent no certificates", "CertificateRequired").await;
 }
 
 #[tokio::test]
 async fn optional_client_auth_accepts_clients_with_and_without_certificate() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let listener = listener(server_config(&pki, ClientAuth::Optional)).await;
     let anonymous = transport(trusting(&pki).build().unwrap());
     let (server, _client) = connect_pair(&listener, &anonymous).await;
     assert!(server.peer().certificates().is_empty());
     let known = transport(
         trusting(&pki)
-            .client_certificate_der([pki.client.cert_der.clone()], pki.client.key_der.clone())
+            .client_certificate_der([pki.client().cert_der()], pki.client().key_der())
             .build()
             .unwrap(),
     );
     let (server, _client) = connect_pair(&listener, &known).await;
     assert_eq!(
         server.peer().certificates(),
-        std::slice::from_ref(&pki.client.cert_der)
+        std::slice::from_ref(&pki.client().cert_der().to_vec())
     );
 }
 
 #[tokio::test]
 async fn a_server_certificate_the_client_does_not_trust_fails_naming_the_issuer_problem() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let listener = listener(server_config(&pki, ClientAuth::None)).await;
-    let other_ca = Ca::new("Some other CA");
+    let other_ca = Ca::new("Some other CA").unwrap();
     let tls = TlsClientConfig::builder()
         .root_certificates_pem(other_ca.pem())
         .build()
@@ -210,13 +207,10 @@ async fn a_server_certificate_the_client_does_not_trust_fails_naming_the_issuer_
 
 #[tokio::test]
 async fn the_server_name_can_differ_from_the_host_dialed() {
-    let pki = Pki::new();
-    let only_localhost = pki.ca.server(&["localhost"]);
+    let pki = Pki::new().unwrap();
+    let only_localhost = pki.ca().server(&["localhost"]).unwrap();
     let tls = TlsServerConfig::builder()
-        .certificate_chain_pem(
-            only_localhost.cert_pem.clone(),
-            only_localhost.key_pem.clone(),
-        )
+        .certificate_chain_pem(only_localhost.cert_pem(), only_localhost.key_pem())
         .build()
         .unwrap();
     let listener = listener(tls).await;
@@ -233,15 +227,15 @@ async fn the_server_name_can_differ_from_the_host_dialed() {
     let (_server, client) = connect_pair(&listener, &transport(named)).await;
     assert_eq!(
         client.peer().certificates(),
-        std::slice::from_ref(&only_localhost.cert_der)
+        std::slice::from_ref(&only_localhost.cert_der().to_vec())
     );
 }
 
 #[tokio::test]
 async fn alpn_is_agreed_and_visible_on_both_sides() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let tls = TlsServerConfig::builder()
-        .certificate_chain_der([pki.server.cert_der.clone()], pki.server.key_der.clone())
+        .certificate_chain_der([pki.server().cert_der()], pki.server().key_der())
         .alpn_protocols(["mqtt"])
         .build()
         .unwrap();
@@ -274,7 +268,7 @@ async fn alpn_is_agreed_and_visible_on_both_sides() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_the_handshake_triggers_the_connect_timeout() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     // Accepted by the kernel (in the backlog), never read from or written to.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = silent.local_addr().unwrap().port();
@@ -301,7 +295,7 @@ async fn a_server_that_never_answers_the_handshake_triggers_the_connect_timeout(
 
 #[tokio::test]
 async fn a_client_that_never_starts_the_handshake_triggers_the_servers_handshake_timeout() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let limit = Duration::from_millis(300);
     let listener = Listener::bind(
         "mqtts://127.0.0.1:0",
@@ -334,7 +328,7 @@ async fn a_client_that_never_starts_the_handshake_triggers_the_servers_handshake
 
 #[tokio::test]
 async fn configurations_from_pem_files_work_end_to_end() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let dir = std::env::temp_dir().join(format!("flowsdk-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = |name: &str, text: &str| {
@@ -342,13 +336,13 @@ async fn configurations_from_pem_files_work_end_to_end() {
         std::fs::write(&path, text).unwrap();
         path
     };
-    let ca = file("ca.pem", &pki.ca.pem());
-    let server_cert = file("server.pem", &pki.server.cert_pem);
-    let server_key = file("server.key", &pki.server.key_pem);
+    let ca = file("ca.pem", &pki.ca().pem());
+    let server_cert = file("server.pem", pki.server().cert_pem());
+    let server_key = file("server.key", pki.server().key_pem());
     // Certificate and key in one file, as many tools write them.
     let client_both = file(
         "client.pem",
-        &format!("{}{}", pki.client.cert_pem, pki.client.key_pem),
+        &format!("{}{}", pki.client().cert_pem(), pki.client().key_pem()),
     );
     let server_tls = TlsServerConfig::builder()
         .certificate_chain_pem_file(&server_cert, &server_key)
@@ -366,7 +360,7 @@ async fn configurations_from_pem_files_work_end_to_end() {
     let (mut server, mut client) = connect_pair(&listener, &transport(client_tls)).await;
     assert_eq!(
         server.peer().certificates(),
-        std::slice::from_ref(&pki.client.cert_der)
+        std::slice::from_ref(&pki.client().cert_der().to_vec())
     );
     client.send(&Packet::PingReq).await.unwrap();
     assert_eq!(server.read_packet().await.unwrap(), Some(Packet::PingReq));
@@ -374,19 +368,19 @@ async fn configurations_from_pem_files_work_end_to_end() {
 
 #[tokio::test]
 async fn hand_made_rustls_configurations_can_be_used_as_they_are() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let server = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13])
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(
-            vec![pki.server.cert_der.clone().into()],
-            rustls::pki_types::PrivateKeyDer::try_from(pki.server.key_der.clone()).unwrap(),
+            vec![pki.server().cert_der().to_vec().into()],
+            rustls::pki_types::PrivateKeyDer::try_from(pki.server().key_der().to_vec()).unwrap(),
         )
         .unwrap();
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(pki.ca.der().into()).unwrap();
+    roots.add(pki.ca().der().into()).unwrap();
     let client = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .unwrap()
@@ -403,7 +397,7 @@ async fn hand_made_rustls_configurations_can_be_used_as_they_are() {
 
 #[test]
 fn configuration_mistakes_are_config_errors_naming_the_problem() {
-    let pki = Pki::new();
+    let pki = Pki::new().unwrap();
     let config_error = |r: Result<_, TransportError>, needle: &str| match r {
         Err(TransportError::Config(message)) => {
             assert!(message.contains(needle), "{message:?} lacks {needle:?}")
@@ -417,21 +411,21 @@ fn configuration_mistakes_are_config_errors_naming_the_problem() {
     );
     config_error(
         TlsServerConfig::builder()
-            .certificate_chain_pem(pki.server.cert_pem.clone(), pki.server.cert_pem.clone())
+            .certificate_chain_pem(pki.server().cert_pem(), pki.server().cert_pem())
             .build()
             .map(drop),
         "no PRIVATE KEY",
     );
     config_error(
         TlsServerConfig::builder()
-            .certificate_chain_pem(pki.server.cert_pem.clone(), pki.client.key_pem.clone())
+            .certificate_chain_pem(pki.server().cert_pem(), pki.client().key_pem())
             .build()
             .map(drop),
         "server certificate",
     );
     config_error(
         TlsServerConfig::builder()
-            .certificate_chain_pem(pki.server.cert_pem.clone(), pki.server.key_pem.clone())
+            .certificate_chain_pem(pki.server().cert_pem(), pki.server().key_pem())
             .client_auth(ClientAuth::Required)
             .build()
             .map(drop),
@@ -439,8 +433,8 @@ fn configuration_mistakes_are_config_errors_naming_the_problem() {
     );
     config_error(
         TlsServerConfig::builder()
-            .certificate_chain_pem(pki.server.cert_pem.clone(), pki.server.key_pem.clone())
-            .client_root_certificate_der(pki.ca.der())
+            .certificate_chain_pem(pki.server().cert_pem(), pki.server().key_pem())
+            .client_root_certificate_der(pki.ca().der())
             .build()
             .map(drop),
         "client_auth is None",

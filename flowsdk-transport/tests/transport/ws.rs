@@ -609,9 +609,9 @@ async fn a_listener_serves_the_path_of_its_address_or_of_its_config() {
 async fn secure_websocket_stacks_tls_beneath_and_carries_packets_both_ways_unchanged() {
     use flowsdk_transport::{TlsClientConfig, TlsServerConfig};
 
-    let pki = super::pki::Pki::new();
+    let pki = flowsdk_testing::Pki::new().unwrap();
     let tls = TlsServerConfig::builder()
-        .certificate_chain_der([pki.server.cert_der.clone()], pki.server.key_der.clone())
+        .certificate_chain_der([pki.server().cert_der()], pki.server().key_der())
         .build()
         .unwrap();
     let listener = Listener::bind(
@@ -628,7 +628,7 @@ async fn secure_websocket_stacks_tls_beneath_and_carries_packets_both_ways_uncha
         TransportConfig::builder()
             .tls(
                 TlsClientConfig::builder()
-                    .root_certificate_der(pki.ca.der())
+                    .root_certificate_der(pki.ca().der())
                     .build()
                     .unwrap(),
             )
