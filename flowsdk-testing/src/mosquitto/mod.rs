@@ -211,7 +211,8 @@ impl Mosquitto {
         timeout: Duration,
     ) -> Result<Result<(), NotReady>, MosquittoError> {
         // The log goes to a file we open, so a broker that dropped privileges can still write
-        // it; appended, so a restart keeps the earlier runs' lines.
+        // it; appended, so a restart keeps the earlier runs' lines (skipped when checking).
+        let earlier = self.log().len();
         let log = OpenOptions::new()
             .create(true)
             .append(true)
@@ -229,16 +230,21 @@ impl Mosquitto {
             .spawn()
             .map_err(io_error("running", &self.binary))?;
         self.child = Some(child);
-        let result = self.wait_until_ports_accept(timeout).await;
+        let result = self.wait_until_ports_accept(timeout, earlier).await;
         if result.is_err() {
             self.kill();
         }
         Ok(result)
     }
 
-    /// Polls every port until it accepts a TCP connection, within `timeout`; fails early when
-    /// the process exits.
-    async fn wait_until_ports_accept(&mut self, timeout: Duration) -> Result<(), NotReady> {
+    /// Polls every port until it accepts a TCP connection and the broker's log (after its
+    /// first `earlier` bytes, written by earlier runs) says it is running, within `timeout`;
+    /// fails early when the process exits or a port was taken.
+    async fn wait_until_ports_accept(
+        &mut self,
+        timeout: Duration,
+        earlier: usize,
+    ) -> Result<(), NotReady> {
         let deadline = Instant::now() + timeout;
         let ports: Vec<u16> = self.ports.all().collect();
         for port in ports {
@@ -264,7 +270,36 @@ impl Mosquitto {
                 tokio::time::sleep(POLL).await;
             }
         }
-        Ok(())
+        // A port that accepts may belong to another test's broker that took it between our
+        // picking it and our broker binding it (ours then fails with "Address already in
+        // use"): ready means our own broker says it is running.
+        loop {
+            if let Some(status) = self.exit_status() {
+                return Err(NotReady {
+                    reason: format!("mosquitto exited with {status}"),
+                    exited: true,
+                });
+            }
+            let log = self.log();
+            let ours = log.get(earlier..).unwrap_or_default();
+            if ours.contains("Address already in use") {
+                // The process is exiting; a restart on the same ports may try again.
+                return Err(NotReady {
+                    reason: "a port was taken by another process".into(),
+                    exited: true,
+                });
+            }
+            if ours.contains(" running") {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(NotReady {
+                    reason: format!("mosquitto did not report running within {timeout:?}"),
+                    exited: false,
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
     }
 
     fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
