@@ -10,7 +10,7 @@ use flowsdk_client::{ClientError, Operation, SubscribeCommand, TokioAsyncMqttCli
 use flowsdk_codec::{QoS, ReasonCode};
 
 use super::support::{
-    client, eventually, mosquitto, mosquitto_with, unique, Cutter, Recorder, STEP,
+    client, connected, eventually, mosquitto, mosquitto_with, unique, Cutter, Recorder, STEP,
 };
 
 /// Publishes a marker on `topic` from `c` (subscribed to it) and waits until it comes back:
@@ -34,8 +34,7 @@ async fn a_new_subscriber_receives_the_latest_retained_message() {
         return;
     };
     let topic = unique("retained");
-    let (publisher, _) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    publisher.connect_sync().await.unwrap();
+    let (publisher, _) = connected(&broker).await;
     publisher
         .publish_sync(&topic, "first", 1, true)
         .await
@@ -46,8 +45,7 @@ async fn a_new_subscriber_receives_the_latest_retained_message() {
         .await
         .unwrap();
 
-    let (sub, seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    sub.connect_sync().await.unwrap();
+    let (sub, seen) = connected(&broker).await;
     let marker_topic = unique("marker");
     sub.subscribe_sync(&marker_topic, 1).await.unwrap();
     sub.subscribe_sync(&topic, 1).await.unwrap();
@@ -70,15 +68,13 @@ async fn retain_handling_controls_what_a_subscribe_receives() {
         return;
     };
     let topic = unique("rh");
-    let (publisher, _) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    publisher.connect_sync().await.unwrap();
+    let (publisher, _) = connected(&broker).await;
     publisher
         .publish_sync(&topic, "kept", 1, true)
         .await
         .unwrap();
 
-    let (sub, seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    sub.connect_sync().await.unwrap();
+    let (sub, seen) = connected(&broker).await;
     let marker_topic = unique("marker");
     sub.subscribe_sync(&marker_topic, 1).await.unwrap();
     let with = |handling: u8| {
@@ -125,8 +121,7 @@ async fn an_empty_retained_message_clears_the_topic() {
         return;
     };
     let topic = unique("clear");
-    let (publisher, _) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    publisher.connect_sync().await.unwrap();
+    let (publisher, _) = connected(&broker).await;
     publisher
         .publish_sync(&topic, "stale", 1, true)
         .await
@@ -134,8 +129,7 @@ async fn an_empty_retained_message_clears_the_topic() {
 
     // A subscriber already there receives the empty retained PUBLISH like any other
     // [MQTT-3.3.1-6].
-    let (early, early_seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    early.connect_sync().await.unwrap();
+    let (early, early_seen) = connected(&broker).await;
     early.subscribe_sync(&topic, 1).await.unwrap();
     early_seen
         .until("the retained message", |s| s.messages.len() == 1)
@@ -148,8 +142,7 @@ async fn an_empty_retained_message_clears_the_topic() {
 
     // A new subscriber receives nothing: the retained message is gone and the empty one was
     // not stored [MQTT-3.3.1-6] [MQTT-3.3.1-7].
-    let (late, late_seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    late.connect_sync().await.unwrap();
+    let (late, late_seen) = connected(&broker).await;
     let marker_topic = unique("marker");
     late.subscribe_sync(&marker_topic, 1).await.unwrap();
     late.subscribe_sync(&topic, 1).await.unwrap();
@@ -163,8 +156,7 @@ async fn retain_as_published_keeps_the_retain_flag() {
         return;
     };
     let topic = unique("rap");
-    let (c, seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    c.connect_sync().await.unwrap();
+    let (c, seen) = connected(&broker).await;
     let cmd = SubscribeCommand::builder()
         .add_topic(format!("{topic}/kept"), 1)
         .with_retain_as_published(true)
@@ -205,8 +197,7 @@ async fn no_local_subscriptions_do_not_receive_their_own_messages() {
         return;
     };
     let topic = unique("nolocal");
-    let (c, seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    c.connect_sync().await.unwrap();
+    let (c, seen) = connected(&broker).await;
     let cmd = SubscribeCommand::builder()
         .add_topic(&topic, 1)
         .with_no_local(true)
@@ -221,8 +212,7 @@ async fn no_local_subscriptions_do_not_receive_their_own_messages() {
         .await
         .unwrap();
 
-    let (other, _) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    other.connect_sync().await.unwrap();
+    let (other, _) = connected(&broker).await;
     other.publish_sync(&topic, "other", 1, false).await.unwrap();
     seen.until("the other client's message and the control", |s| {
         s.payloads_on(&topic) == ["other"] && s.payloads_on(&control) == ["own control"]
@@ -300,8 +290,7 @@ async fn a_shared_subscription_delivers_each_message_to_one_member() {
         m.subscribe_sync(&marker_topic, 1).await.unwrap();
         members.push((m, seen));
     }
-    let (publisher, published) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    publisher.connect_sync().await.unwrap();
+    let (publisher, published) = connected(&broker).await;
     const N: usize = 40;
     for i in 0..N {
         publisher
@@ -357,8 +346,7 @@ async fn requests_are_answered_through_the_response_topic() {
         return;
     };
     let service = unique("svc");
-    let (responder, _) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    responder.connect_sync().await.unwrap();
+    let (responder, _) = connected(&broker).await;
     let (_, mut requests) = responder
         .subscribe_stream(SubscribeCommand::single(&service, 1).unwrap())
         .await
@@ -375,8 +363,7 @@ async fn requests_are_answered_through_the_response_topic() {
         })
     };
 
-    let (requester, seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    requester.connect_sync().await.unwrap();
+    let (requester, seen) = connected(&broker).await;
     let one = requester.request(&service, "one", STEP).await.unwrap();
     assert_eq!(one.payload, "re: one");
     assert!(one.properties.correlation_data().is_some());
@@ -426,8 +413,7 @@ async fn message_streams_route_by_filter_and_end_with_the_client() {
         return;
     };
     let topic = unique("streams");
-    let (c, seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    c.connect_sync().await.unwrap();
+    let (c, seen) = connected(&broker).await;
     let (_, mut a) = c
         .subscribe_stream(SubscribeCommand::single(format!("{topic}/a/#"), 1).unwrap())
         .await
@@ -523,8 +509,7 @@ async fn topic_aliases_shrink_what_is_sent_and_keep_topics_intact() {
     let long = |i: usize| format!("{}/{i:02}/{}", unique("alias"), "x".repeat(200));
     let topics: Vec<String> = (0..15).map(long).collect();
 
-    let (sub, seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    sub.connect_sync().await.unwrap();
+    let (sub, seen) = connected(&broker).await;
     for t in &topics {
         sub.subscribe_sync(t, 1).await.unwrap();
     }
@@ -583,8 +568,7 @@ async fn the_inflight_window_holds_and_every_message_is_acknowledged() {
         return;
     };
     let topic = unique("window");
-    let (sub, seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    sub.connect_sync().await.unwrap();
+    let (sub, seen) = connected(&broker).await;
     sub.subscribe_sync(&topic, 1).await.unwrap();
 
     let (c, published) = client(&broker.tcp_address(), |o| o, |c| c.receive_maximum(5)).await;
@@ -721,8 +705,7 @@ async fn a_burst_of_thousands_of_messages_arrives_complete_and_in_order() {
     };
     const N: usize = 5_000;
     let topic = unique("burst");
-    let (sub, _) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    sub.connect_sync().await.unwrap();
+    let (sub, _) = connected(&broker).await;
     let (_, mut stream) = sub
         .subscribe_stream(SubscribeCommand::single(&topic, 1).unwrap())
         .await

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use flowsdk_codec::{QoS, ReasonCode};
 
-use super::support::{client, mosquitto, unique, STEP};
+use super::support::{client, connected, mosquitto, unique, STEP};
 
 #[tokio::test]
 async fn every_qos_round_trips_through_mosquitto_with_its_payload() {
@@ -45,8 +45,7 @@ async fn a_message_stream_receives_its_subscription() {
     let Some(broker) = mosquitto().await else {
         return;
     };
-    let (c, _) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    c.connect_sync().await.unwrap();
+    let (c, _) = connected(&broker).await;
     let topic = unique("stream");
     let cmd = flowsdk_client::SubscribeCommand::single(&topic, 1).unwrap();
     let (_, mut stream) = c.subscribe_stream(cmd).await.unwrap();

@@ -148,6 +148,14 @@ impl TokioMqttEventHandler for Recorder {
     }
 }
 
+/// A connected client of `broker`'s TCP listener with a [`Recorder`] and the defaults of
+/// [`client`].
+pub async fn connected(broker: &Mosquitto) -> (TokioAsyncMqttClient, Recorder) {
+    let (c, seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
+    c.connect_sync().await.unwrap();
+    (c, seen)
+}
+
 /// A client of `peer` with a [`Recorder`], local timeouts and fast reconnects.
 pub async fn client(
     peer: &str,

@@ -7,7 +7,7 @@ use flowsdk_codec::{QoS, ReasonCode};
 use flowsdk_testing::Mosquitto;
 use flowsdk_transport::TransportConfig;
 
-use super::support::{client, eventually, mosquitto, mosquitto_with, unique, STEP};
+use super::support::{client, connected, eventually, mosquitto, mosquitto_with, unique, STEP};
 
 /// A payload that is not text and crosses several TCP segments / WebSocket frames / TLS
 /// records.
@@ -281,8 +281,7 @@ async fn listeners_share_one_broker() {
         return;
     };
     let topic = unique("mix");
-    let (sub, seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    sub.connect_sync().await.unwrap();
+    let (sub, seen) = connected(&broker).await;
     sub.subscribe_sync(&topic, 1).await.unwrap();
     #[cfg(feature = "ws")]
     let peer = broker.ws_address().unwrap_or_else(|| broker.tcp_address());

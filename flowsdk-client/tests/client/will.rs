@@ -8,12 +8,11 @@ use flowsdk_client::TokioAsyncMqttClient;
 use flowsdk_codec::{Properties, QoS, ReasonCode};
 use flowsdk_testing::Mosquitto;
 
-use super::support::{client, eventually, mosquitto, unique, Cutter, Recorder, STEP};
+use super::support::{client, connected, eventually, mosquitto, unique, Cutter, Recorder, STEP};
 
 /// A client subscribed to `topic` (and to a marker topic, returned).
 async fn watcher(broker: &Mosquitto, topic: &str) -> (TokioAsyncMqttClient, Recorder, String) {
-    let (w, seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
-    w.connect_sync().await.unwrap();
+    let (w, seen) = connected(broker).await;
     w.subscribe_sync(topic, 1).await.unwrap();
     let marker = unique("marker");
     w.subscribe_sync(&marker, 1).await.unwrap();
