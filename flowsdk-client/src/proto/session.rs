@@ -301,6 +301,32 @@ impl Session {
         self.authenticator = Some(authenticator);
     }
 
+    /// Replaces the user name and password sent in the next CONNECT (a rotated token, say);
+    /// the current connection is not affected.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidOption`] for a user name that is not valid MQTT UTF-8, or a
+    /// password without a user name in 3.1.1 [MQTT-3.1.2-22 (3.1.1)].
+    pub fn set_credentials(
+        &mut self,
+        username: Option<String>,
+        password: Option<Bytes>,
+    ) -> Result<(), ClientError> {
+        if let Some(u) = &username {
+            MqttString::new(u.clone())
+                .map_err(|e| ClientError::invalid("username", e.to_string()))?;
+        }
+        if self.version == ProtocolVersion::V311 && password.is_some() && username.is_none() {
+            return Err(ClientError::invalid(
+                "password",
+                "3.1.1 needs a user name with a password [MQTT-3.1.2-22 (3.1.1)]",
+            ));
+        }
+        self.config.options.username = username;
+        self.config.options.password = password;
+        Ok(())
+    }
+
     // ---- getters ----
 
     /// Where the session is.

@@ -179,6 +179,7 @@ impl TokioAsyncMqttClient {
                 response_topic: None,
                 last_connect: None,
                 next_correlation: 0,
+                peer: options.peer().clone(),
             }),
             wake: Notify::new(),
             room: Notify::new(),
@@ -336,6 +337,41 @@ impl TokioAsyncMqttClient {
             queued: s.session.queued_len(),
             window: s.session.window(),
         }
+    }
+
+    /// Changes the broker the next connection attempt dials (after a 0x9C *Use another
+    /// server* / 0x9D *Server moved* redirection, or to fail over); the current connection is
+    /// not affected. Accepts what the `peer` option accepts.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidOption`] for an address that does not parse.
+    pub fn set_peer(&self, peer: &str) -> Result<(), ClientError> {
+        let address: flowsdk_transport::Address = peer
+            .parse()
+            .map_err(|e| ClientError::invalid("peer", format!("{peer:?}: {e}")))?;
+        self.inner.lock().peer = address;
+        Ok(())
+    }
+
+    /// The broker the next connection attempt dials.
+    pub fn peer(&self) -> String {
+        self.inner.lock().peer.to_string()
+    }
+
+    /// Replaces the user name and password of the next CONNECT (a rotated token, say); the
+    /// current connection is not affected.
+    ///
+    /// # Errors
+    /// As [`Session::set_credentials`].
+    pub fn set_credentials(
+        &self,
+        username: Option<&str>,
+        password: Option<&[u8]>,
+    ) -> Result<(), ClientError> {
+        self.inner.lock().session.set_credentials(
+            username.map(str::to_string),
+            password.map(bytes::Bytes::copy_from_slice),
+        )
     }
 
     /// The client id in use (the broker's assigned one after connecting, if it assigned one).

@@ -108,7 +108,7 @@ impl Driver {
     async fn keep_connected(&mut self) {
         let mut attempt: u32 = 0;
         loop {
-            let peer = self.inner.options.peer().clone();
+            let peer = self.inner.lock().peer.clone();
             tracing::debug!(%peer, attempt, "dialing");
             let limit = self.inner.config.timeouts.connect;
             let dialed = match tokio::time::timeout(limit, self.transport.connect(&peer)).await {

@@ -107,7 +107,11 @@ pub trait TokioMqttEventHandler: Send + 'static {
         let _ = result;
     }
 
-    /// The client will try to reconnect after `delay` (attempt counts from 1).
+    /// The client will try to reconnect after `delay` (attempt counts from 1). To change the
+    /// broker or the credentials of that try, call
+    /// [`TokioAsyncMqttClient::set_peer`](super::TokioAsyncMqttClient::set_peer) or
+    /// [`set_credentials`](super::TokioAsyncMqttClient::set_credentials) on a clone of the
+    /// client.
     fn on_reconnecting(&mut self, attempt: u32, delay: Duration) {
         let _ = (attempt, delay);
     }

@@ -61,6 +61,8 @@ pub(crate) struct Shared {
     pub(crate) response_topic: Option<String>,
     pub(crate) last_connect: Option<ConnectResult>,
     pub(crate) next_correlation: u64,
+    /// Where the next dial goes (the `peer` option, or what `set_peer` set since).
+    pub(crate) peer: flowsdk_transport::Address,
 }
 
 /// Shared between every handle and the driver.

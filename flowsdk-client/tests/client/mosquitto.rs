@@ -83,3 +83,33 @@ async fn connecting_to_a_closed_port_fails_with_a_transport_error() {
         .await;
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+#[tokio::test]
+async fn set_peer_fails_over_to_another_broker_on_the_next_reconnect() {
+    let Some(mut first) = mosquitto().await else {
+        return;
+    };
+    let Some(second) = mosquitto().await else {
+        return;
+    };
+    let (c, seen) = connected(&first).await;
+    c.set_peer(&second.tcp_address()).unwrap();
+    assert_eq!(c.peer(), format!("mqtt://{}", second.tcp_address()));
+    // The current connection stays where it is until it ends.
+    assert_eq!(seen.seen().connected.len(), 1);
+    first.kill();
+    seen.until("a connection to the second broker", |s| {
+        s.connected.len() == 2
+    })
+    .await;
+    // Messages now go through the second broker.
+    let (watcher, watched) = connected(&second).await;
+    let topic = unique("failover");
+    watcher.subscribe_sync(&topic, 1).await.unwrap();
+    c.publish_sync(&topic, "moved", 1, false).await.unwrap();
+    watched
+        .until("the message through the second broker", |s| {
+            s.messages.iter().any(|m| m.payload == "moved")
+        })
+        .await;
+}

@@ -1302,3 +1302,32 @@ fn a_pingresp_answers_a_ping_with_its_ticket() {
     t.feed(Packet::PingResp);
     assert!(matches!(&t.events()[..], [Event::PingResponse { ticket: Some(p) }] if *p == ticket));
 }
+
+#[test]
+fn new_credentials_go_into_the_next_connect() {
+    let mut t = Scenario::new(|b| b.credentials("old", "expired")).connected();
+    t.session
+        .set_credentials(Some("new".into()), Some(Bytes::from_static(b"rotated")))
+        .unwrap();
+    t.session.handle_connection_lost(t.now, "cut");
+    t.session.start_connect(t.now);
+    let sent = t.sent();
+    let [Packet::Connect(c)] = &sent[..] else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(c.username.as_ref().map(|u| u.as_str()), Some("new"));
+    assert_eq!(c.password.as_deref(), Some(&b"rotated"[..]));
+
+    let mut v311 = Scenario::new(|b| b.protocol_version(ProtocolVersion::V311));
+    let err = v311
+        .session
+        .set_credentials(None, Some(Bytes::from_static(b"pw")))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        ClientError::InvalidOption {
+            option: "password",
+            ..
+        }
+    ));
+}
