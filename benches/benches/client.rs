@@ -7,7 +7,7 @@
 //! # Set-up
 //!
 //! - Mosquitto (flowsdk-testing's launcher, a separate process) with
-//!   `max_inflight_messages 1000`, `max_queued_messages 0` and `max_queued_bytes 0` (in 2.0
+//!   `max_inflight_messages 1000` (`FLOWSDK_BENCH_BROKER_INFLIGHT`), `max_queued_messages 0` and `max_queued_bytes 0` (in 2.0
 //!   both 0 mean unlimited), so the broker's default Receive Maximum of 20 and its queue
 //!   limits cap neither client.
 //! - Both libraries get the same settings: MQTT 5.0 over TCP, keep-alive 60 s, clean start,
@@ -74,6 +74,8 @@
 //! | `FLOWSDK_BENCH_ONLY` | both | `flowsdk` or `rumqttc`: one library only (profiling) |
 //! | `FLOWSDK_BENCH_CASES` | all | comma list of case names (`qos1-64B,...`) to run |
 //! | `FLOWSDK_BENCH_BACKPRESSURE` | `wait` | flowsdk publisher on a full buffer: `wait` (`OverflowPolicy::Wait`), `yield` and retry (`Reject`), or wait for an `on_published` callback (`published`) |
+//! | `FLOWSDK_BENCH_COALESCE` | `on` | `off`: flowsdk without acknowledgement coalescing and batched window refill (the ablation) |
+//! | `FLOWSDK_BENCH_BROKER_INFLIGHT` | 1000 | Mosquitto's `max_inflight_messages` (20 is its default) |
 //!
 //! `cargo bench -p flowsdk-benches --bench client`
 
@@ -148,6 +150,9 @@ struct Settings {
     idle_clients: usize,
     /// Inflight limit of those idle clients.
     idle_inflight: u16,
+    /// Mosquitto's `max_inflight_messages`: how many QoS 1/2 messages it sends a client
+    /// before waiting for acknowledgements.
+    broker_inflight: u16,
     libs: Vec<Lib>,
     /// Case names to run; empty: all.
     cases: Vec<String>,
@@ -196,6 +201,7 @@ impl Settings {
             buffer: env_parse("FLOWSDK_BENCH_BUFFER").unwrap_or(1000).max(1),
             idle_clients: env_parse("FLOWSDK_BENCH_IDLE_CLIENTS").unwrap_or(200),
             idle_inflight: 100,
+            broker_inflight: env_parse("FLOWSDK_BENCH_BROKER_INFLIGHT").unwrap_or(1000),
             libs,
             cases,
         }
@@ -391,6 +397,13 @@ fn rumqttc_qos(qos: u8) -> RumqttQoS {
 }
 
 /// A connected flowsdk client with `handler` (`None`: no callbacks).
+/// `FLOWSDK_BENCH_COALESCE=off`: flowsdk with acknowledgement coalescing and the batched
+/// window refill switched off (on by default, as in the library).
+fn coalescing() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("FLOWSDK_BENCH_COALESCE").as_deref() != Ok("off"))
+}
+
 async fn flowsdk_client(
     broker: &str,
     id: &str,
@@ -406,7 +419,12 @@ async fn flowsdk_client(
         .keep_alive(KEEP_ALIVE)
         .receive_maximum(inflight)
         .build()?;
-    let config = TokioAsyncClientConfig::builder()
+    let mut config = TokioAsyncClientConfig::builder();
+    if !coalescing() {
+        // The ablation: every acknowledgement and every freed window slot written at once.
+        config = config.ack_coalescing(1, Duration::ZERO).window_refill(1);
+    }
+    let config = config
         .auto_reconnect(false)
         .local_timeouts()
         .operation_timeout(Duration::from_secs(30))
@@ -907,7 +925,7 @@ fn main() {
 
     runtime.block_on(async {
         let started = Mosquitto::builder()
-            .config_line("max_inflight_messages 1000")
+            .config_line(format!("max_inflight_messages {}", settings.broker_inflight))
             .config_line("max_queued_messages 0")
             .config_line("max_queued_bytes 0")
             .start()
@@ -924,8 +942,13 @@ fn main() {
         };
         println!(
             "client bench: Mosquitto at {address}; {} round(s); messages per case {:?} (QoS 0/1/2); \
-             inflight {}; buffer {}",
-            settings.rounds, settings.messages, settings.inflight, settings.buffer
+             inflight {}; buffer {}; broker max_inflight_messages {}; flowsdk coalescing {}",
+            settings.rounds,
+            settings.messages,
+            settings.inflight,
+            settings.buffer,
+            settings.broker_inflight,
+            if coalescing() { "on" } else { "off" }
         );
 
         let cases: Vec<Case> = Case::all()

@@ -2,6 +2,7 @@
 //! Mosquitto (started by the tests when installed; skipped with a printed line otherwise).
 
 mod client {
+    mod acks;
     mod blocking;
     mod messaging;
     mod mosquitto;

@@ -57,7 +57,8 @@ fn reason(b: u8) -> ReasonCode {
 /// - every packet the session hands out encodes in the session's protocol version, within the
 ///   broker's Maximum Packet Size when one was announced [MQTT-3.2.2-15];
 /// - nothing follows a DISCONNECT on the same connection [MQTT-3.14.4-1];
-/// - a disconnected session hands out nothing but that DISCONNECT;
+/// - a disconnected session hands out nothing but that DISCONNECT, after the held
+///   acknowledgements it flushes;
 /// - QoS 1/2 PUBLISH packets carry identifiers not used by another unfinished one
 ///   [MQTT-2.2.1-3].
 pub fn fuzz_client_session(data: &[u8]) {
@@ -229,6 +230,7 @@ fn drain(
     now: Instant,
 ) {
     let mut after_disconnect = false;
+    let mut acks_on_close = false;
     let mut out = BytesMut::new();
     while let Some(p) = s.poll_packet(now) {
         assert!(
@@ -270,12 +272,24 @@ fn drain(
             _ => {}
         }
         if s.state() == State::Disconnected {
+            // Only the DISCONNECT of `disconnect`, after the acknowledgements it flushes.
             assert!(
-                matches!(p, Packet::Disconnect(_)),
+                matches!(
+                    p,
+                    Packet::Disconnect(_)
+                        | Packet::PubAck(_)
+                        | Packet::PubRec(_)
+                        | Packet::PubComp(_)
+                ),
                 "a disconnected session handed out {p:?}"
             );
+            acks_on_close |= !matches!(p, Packet::Disconnect(_));
         }
     }
+    assert!(
+        !acks_on_close || after_disconnect,
+        "a disconnected session handed out acknowledgements without a DISCONNECT"
+    );
     // Identifiers the session finished are free again.
     if s.inflight_len() == 0 {
         unfinished.clear();

@@ -30,5 +30,5 @@ pub use event::{
     SubscribeOutcome, Ticket,
 };
 pub use queue::OverflowPolicy;
-pub use session::{Session, SessionConfig, State};
+pub use session::{Session, SessionConfig, State, DEFAULT_ACK_BATCH, DEFAULT_ACK_DELAY};
 pub use state::{SessionState, StoredPublish, StoredSubscription};

@@ -70,6 +70,11 @@ pub enum State {
     Connected,
 }
 
+/// Default of [`SessionConfig::with_ack_coalescing`]: acknowledgements sent together.
+pub const DEFAULT_ACK_BATCH: u16 = 8;
+/// Default of [`SessionConfig::with_ack_coalescing`]: the longest an acknowledgement waits.
+pub const DEFAULT_ACK_DELAY: Duration = Duration::from_millis(1);
+
 /// The session's settings: the connection options plus the client-side limits.
 #[derive(Clone, Debug)]
 pub struct SessionConfig {
@@ -77,6 +82,9 @@ pub struct SessionConfig {
     connack_timeout: Duration,
     ping_timeout: Duration,
     max_inflight: u16,
+    window_refill: Option<u16>,
+    ack_batch: u16,
+    ack_delay: Duration,
     buffer_capacity: usize,
     overflow: OverflowPolicy,
     offline_buffering: bool,
@@ -93,6 +101,9 @@ impl SessionConfig {
             connack_timeout: Duration::from_secs(30),
             ping_timeout: Duration::from_secs(10),
             max_inflight: u16::MAX,
+            window_refill: None,
+            ack_batch: DEFAULT_ACK_BATCH,
+            ack_delay: DEFAULT_ACK_DELAY,
             buffer_capacity: 10_000,
             overflow: OverflowPolicy::Reject,
             offline_buffering: true,
@@ -119,6 +130,43 @@ impl SessionConfig {
     #[must_use]
     pub fn with_max_inflight(mut self, max: u16) -> Self {
         self.max_inflight = max.max(1);
+        self
+    }
+
+    /// How many slots of a full inflight window must be free before queued messages go out
+    /// again. Once the window has filled, sending one message per acknowledgement would cost
+    /// a write per message; waiting until `refill` slots are free sends them together, as TCP
+    /// avoids the silly-window syndrome. While the window is not full, messages go out at
+    /// once. `None` (the default) is one sixteenth of the window, at least 1 and at most 64;
+    /// values are capped at the window, and zero is taken as one.
+    #[must_use]
+    pub fn with_window_refill(mut self, refill: Option<u16>) -> Self {
+        self.window_refill = refill.map(|r| r.max(1));
+        self
+    }
+
+    /// Acknowledgement coalescing: the acknowledgements of incoming messages (PUBACK, PUBREC,
+    /// PUBCOMP) wait until `batch` of them are due, until another packet goes out (they go
+    /// first), or until the first of them has waited `delay`, and then leave in one write.
+    /// Under a steady stream of incoming QoS 1/2 messages this cuts the writes for them by up
+    /// to `batch` times; the messages themselves are delivered at once. They keep their order
+    /// [MQTT-4.6.0-2] [MQTT-4.6.0-3].
+    ///
+    /// The batch is also kept at most half of our Receive Maximum, so that the broker always
+    /// has room to send. A broker may hold fewer messages in flight than our Receive Maximum
+    /// allows (Mosquitto's `max_inflight_messages`); when it evidently waited for our
+    /// acknowledgements (its next message arrived within `delay` of a flush on delay), the
+    /// batch shrinks to half of what that flush sent, for the rest of the connection, so that
+    /// it does not wait again. The same happens when messages come slower than a batch per
+    /// `delay`. A new connection starts again from `batch`;
+    /// [`Session::ack_batch`] tells the batch in force.
+    ///
+    /// Defaults: [`DEFAULT_ACK_BATCH`] (8) and [`DEFAULT_ACK_DELAY`] (1 ms). A batch of 0 or 1,
+    /// or a zero delay, sends every acknowledgement at once.
+    #[must_use]
+    pub fn with_ack_coalescing(mut self, batch: u16, delay: Duration) -> Self {
+        self.ack_batch = batch;
+        self.ack_delay = delay;
         self
     }
 
@@ -226,12 +274,23 @@ pub struct Session {
     /// When the last packet was handed out on this connection (keep-alive counts from it).
     last_sent: Option<Instant>,
     out: VecDeque<Packet>,
+    /// Acknowledgements of incoming messages held for coalescing, in order.
+    acks: VecDeque<Packet>,
+    /// How many held acknowledgements make a batch on this connection.
+    ack_limit: usize,
+    /// The held acknowledgements are due (their delay ran out).
+    ack_flush_due: bool,
+    /// After a flush on delay: how many acknowledgements went, and when; the next incoming
+    /// message tells whether the broker was waiting for them.
+    ack_probe: Option<(usize, Instant)>,
     events: VecDeque<Event>,
     timers: TimerTable,
     next_ticket: u64,
     next_id: u16,
     ids_in_use: IdSet,
     inflight: VecDeque<OutEntry>,
+    /// A refill of the inflight window is under way: it goes on until the window is full.
+    refilling: bool,
     queue: OutgoingQueue,
     control: VecDeque<Control>,
     awaiting_ack: HashMap<u16, Control>,
@@ -276,12 +335,17 @@ impl Session {
             keep_alive: Duration::ZERO,
             last_sent: None,
             out: VecDeque::new(),
+            acks: VecDeque::new(),
+            ack_limit: 1,
+            ack_flush_due: false,
+            ack_probe: None,
             events: VecDeque::new(),
             timers: TimerTable::default(),
             next_ticket: 1,
             next_id: 1,
             ids_in_use: IdSet::default(),
             inflight: VecDeque::new(),
+            refilling: true,
             queue,
             control: VecDeque::new(),
             awaiting_ack: HashMap::new(),
@@ -370,6 +434,36 @@ impl Session {
         usize::from(self.config.max_inflight.min(self.server.receive_maximum))
     }
 
+    /// How many slots of a full window must be free before messages go out again (see
+    /// [`SessionConfig::with_window_refill`]).
+    pub fn window_refill(&self) -> usize {
+        let window = self.window();
+        match self.config.window_refill {
+            Some(r) => usize::from(r).min(window),
+            None => (window / 16).clamp(1, 64),
+        }
+    }
+
+    /// How many acknowledgements of incoming messages make a batch on this connection (see
+    /// [`SessionConfig::with_ack_coalescing`]); 1 when each goes at once.
+    pub fn ack_batch(&self) -> usize {
+        self.ack_limit
+    }
+
+    /// Whether a QoS 1/2 message may enter the inflight window now.
+    fn window_open(&mut self) -> bool {
+        let window = self.window();
+        let inflight = self.inflight.len();
+        if inflight >= window {
+            self.refilling = false;
+            return false;
+        }
+        if !self.refilling && (inflight == 0 || window - inflight >= self.window_refill()) {
+            self.refilling = true;
+        }
+        self.refilling
+    }
+
     /// Messages accepted and waiting to be sent.
     pub fn queued_len(&self) -> usize {
         self.queue.len()
@@ -417,6 +511,7 @@ impl Session {
     /// 5.0, clean session off in 3.1.1.
     pub fn start_connect(&mut self, now: Instant) {
         self.out.clear();
+        self.reset_acks();
         self.pings.clear();
         let opts = &self.config.options;
         let resumable = match self.version {
@@ -646,7 +741,11 @@ impl Session {
         if self.state == State::Disconnected {
             return Ok(());
         }
+        // Held acknowledgements go before DISCONNECT, so that the broker does not send those
+        // messages again.
+        let acks = std::mem::take(&mut self.acks);
         self.close(DisconnectCause::ByClient { reason_code });
+        self.out.extend(acks);
         let mut d = Disconnect::new(self.wire_reason(reason_code));
         if self.version == ProtocolVersion::V5 {
             d.properties = properties;
@@ -757,7 +856,7 @@ impl Session {
                 Packet::Publish(p) => self.on_publish(now, p),
                 Packet::PubAck(a) => self.on_puback(now, a),
                 Packet::PubRec(r) => self.on_pubrec(now, r),
-                Packet::PubRel(r) => self.on_pubrel(r),
+                Packet::PubRel(r) => self.on_pubrel(now, r),
                 Packet::PubComp(c) => self.on_pubcomp(now, c),
                 Packet::SubAck(s) => self.on_suback(now, s),
                 Packet::UnsubAck(u) => self.on_unsuback(now, u),
@@ -800,6 +899,10 @@ impl Session {
                 self.send_ping(now, None);
             }
         }
+        if self.timers.expire(Timer::AckFlush, now) && !self.acks.is_empty() {
+            self.ack_flush_due = true;
+            self.ack_probe = Some((self.acks.len(), now));
+        }
         if self.timers.expire(Timer::Expiry, now) {
             for q in self.queue.take_expired(now) {
                 self.drop_queued(q, DropReason::Expired);
@@ -815,6 +918,9 @@ impl Session {
     /// before new messages, which leave the buffer only while the inflight window has room
     /// [MQTT-3.3.4-8].
     pub fn poll_packet(&mut self, now: Instant) -> Option<Packet> {
+        if !self.acks.is_empty() {
+            self.release_acks(now);
+        }
         let packet = match self.out.pop_front() {
             Some(p) => p,
             None => self.next_control().or_else(|| self.next_publish(now))?,
@@ -826,6 +932,83 @@ impl Session {
             }
         }
         Some(packet)
+    }
+
+    /// Moves the held acknowledgements to the front of the output when they are due: a full
+    /// batch, their delay ran out, or another packet goes out now.
+    fn release_acks(&mut self, now: Instant) {
+        let mut release = self.ack_flush_due || self.acks.len() >= self.ack_limit;
+        if !release {
+            // Something else goes out now: the acknowledgements go with it, first.
+            let next = self
+                .out
+                .pop_front()
+                .or_else(|| self.next_control())
+                .or_else(|| self.next_publish(now));
+            if let Some(p) = next {
+                self.out.push_front(p);
+                release = true;
+            }
+        }
+        if !release {
+            return;
+        }
+        self.ack_flush_due = false;
+        self.timers.stop(Timer::AckFlush);
+        while let Some(ack) = self.acks.pop_back() {
+            self.out.push_front(ack);
+        }
+    }
+
+    /// The configured batch, within half of our Receive Maximum; 1 when coalescing is off.
+    fn ack_batch_max(&self) -> usize {
+        if self.config.ack_delay.is_zero() {
+            return 1;
+        }
+        let ours = usize::from(self.config.options.receive_maximum.unwrap_or(u16::MAX));
+        usize::from(self.config.ack_batch).min(ours / 2).max(1)
+    }
+
+    /// Queues the acknowledgement of an incoming message: held for coalescing, or straight
+    /// to the output when batches are of one.
+    fn push_ack(&mut self, now: Instant, ack: Packet) {
+        if self.ack_limit <= 1 {
+            self.out.push_back(ack);
+            return;
+        }
+        if self.acks.is_empty() {
+            self.timers
+                .set(Timer::AckFlush, now + self.config.ack_delay);
+        }
+        self.acks.push_back(ack);
+    }
+
+    /// An incoming QoS 1/2 message within one delay after a flush on delay means that the
+    /// broker was waiting for those acknowledgements (it holds no more than that many
+    /// messages in flight), or that messages come slower than a batch per delay: either way
+    /// batches on this connection shrink to half of what that flush sent.
+    fn probe_ack_stall(&mut self, now: Instant) {
+        if let Some((sent, at)) = self.ack_probe.take() {
+            if now.saturating_duration_since(at) <= self.config.ack_delay {
+                let limit = (sent / 2).max(1);
+                if limit < self.ack_limit {
+                    tracing::debug!(
+                        sent,
+                        limit,
+                        "broker waited for acknowledgements: smaller batches"
+                    );
+                    self.ack_limit = limit;
+                }
+            }
+        }
+    }
+
+    /// Drops held acknowledgements with the connection they were for.
+    fn reset_acks(&mut self) {
+        self.acks.clear();
+        self.ack_flush_due = false;
+        self.ack_probe = None;
+        self.ack_limit = self.ack_batch_max();
     }
 
     /// Encodes every packet [`Session::poll_packet`] has into `out`; `Ok(true)` if any was.
@@ -896,7 +1079,7 @@ impl Session {
         }
         loop {
             let head = self.queue.peek()?;
-            if head.cmd.qos != QoS::AtMostOnce && self.inflight.len() >= self.window() {
+            if head.cmd.qos != QoS::AtMostOnce && !self.window_open() {
                 return None;
             }
             let q = self.queue.pop()?;
@@ -1043,6 +1226,7 @@ impl Session {
         let was = self.state;
         self.state = State::Disconnected;
         self.out.clear();
+        self.reset_acks();
         self.timers.clear();
         self.rearm_expiry();
         self.aliases_out.reset(0);
@@ -1355,13 +1539,15 @@ impl Session {
             (QoS::AtMostOnce, _) => self.events.push_back(Event::Message(p)),
             (QoS::AtLeastOnce, Some(id)) => {
                 // [MQTT-4.5.0-2] [MQTT-4.6.0-2]: acknowledged in the order received.
-                self.out.push_back(Packet::PubAck(PubAck::new(id)));
+                self.probe_ack_stall(now);
+                self.push_ack(now, Packet::PubAck(PubAck::new(id)));
                 self.events.push_back(Event::Message(p));
             }
             (QoS::ExactlyOnce, Some(id)) => {
+                self.probe_ack_stall(now);
                 if self.incoming_qos2.contains(&id) {
                     // [MQTT-4.3.3-10]: a repeat before PUBREL is acknowledged, not delivered.
-                    self.out.push_back(Packet::PubRec(PubRec::new(id)));
+                    self.push_ack(now, Packet::PubRec(PubRec::new(id)));
                     return;
                 }
                 let max = usize::from(self.config.options.receive_maximum.unwrap_or(u16::MAX));
@@ -1374,7 +1560,7 @@ impl Session {
                     );
                 }
                 self.incoming_qos2.insert(id);
-                self.out.push_back(Packet::PubRec(PubRec::new(id)));
+                self.push_ack(now, Packet::PubRec(PubRec::new(id)));
                 self.events.push_back(Event::Message(p));
             }
             // The codec refuses QoS 1/2 without an identifier.
@@ -1465,7 +1651,8 @@ impl Session {
         e.released = true;
         e.rec_reason = r.reason_code;
         let (id, ticket) = (e.id, e.ticket);
-        // [MQTT-4.3.3-4] [MQTT-4.6.0-4]
+        // [MQTT-4.3.3-4] [MQTT-4.6.0-4]. Never held: the message keeps its slot of the
+        // window until PUBCOMP, so a held PUBREL could stall a full window.
         self.out.push_back(Packet::PubRel(PubRel::new(id)));
         if first {
             self.events.push_back(Event::PubRec {
@@ -1476,15 +1663,17 @@ impl Session {
         }
     }
 
-    fn on_pubrel(&mut self, r: PubRel) {
+    fn on_pubrel(&mut self, now: Instant, r: PubRel) {
         let reason = if self.incoming_qos2.remove(&r.packet_id) {
             ReasonCode::Success
         } else {
             self.wire_reason(ReasonCode::PacketIdentifierNotFound)
         };
         // [MQTT-4.3.3-11]
-        self.out
-            .push_back(Packet::PubComp(PubComp::with_reason(r.packet_id, reason)));
+        self.push_ack(
+            now,
+            Packet::PubComp(PubComp::with_reason(r.packet_id, reason)),
+        );
     }
 
     fn on_pubcomp(&mut self, now: Instant, c: PubComp) {

@@ -13,9 +13,11 @@ pub(crate) enum Timer {
     ConnAck = 2,
     /// The earliest buffered message with a Message Expiry Interval runs out.
     Expiry = 3,
+    /// Acknowledgements held for coalescing are due: send them even if no more come.
+    AckFlush = 4,
 }
 
-const COUNT: usize = 4;
+const COUNT: usize = 5;
 
 /// When each timer fires, if armed.
 #[derive(Clone, Copy, Debug, Default)]

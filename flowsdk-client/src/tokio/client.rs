@@ -48,6 +48,10 @@ pub struct ClientStats {
     pub queued: usize,
     /// The inflight window in force.
     pub window: usize,
+    /// How many acknowledgements of incoming messages are sent together on this connection
+    /// (1: each at once); see
+    /// [`TokioAsyncClientConfigBuilder::ack_coalescing`](crate::tokio_async_client::TokioAsyncClientConfigBuilder::ack_coalescing).
+    pub ack_batch: usize,
 }
 
 /// The MQTT client for tokio: a cloneable handle over one connection, driven by a task the
@@ -153,6 +157,8 @@ impl TokioAsyncMqttClient {
             .with_connack_timeout(config.timeouts.connect)
             .with_ping_timeout(config.timeouts.ping)
             .with_max_inflight(config.max_inflight)
+            .with_window_refill(config.window_refill)
+            .with_ack_coalescing(config.ack_batch, config.ack_delay)
             .with_buffer(config.buffer_capacity, config.overflow)
             .with_offline_buffering(config.offline_buffering)
             .with_auto_topic_alias(config.auto_topic_alias);
@@ -336,6 +342,7 @@ impl TokioAsyncMqttClient {
             inflight: s.session.inflight_len(),
             queued: s.session.queued_len(),
             window: s.session.window(),
+            ack_batch: s.session.ack_batch(),
         }
     }
 

@@ -103,6 +103,9 @@ pub struct TokioAsyncClientConfig {
     pub(crate) offline_buffering: bool,
     pub(crate) timeouts: Timeouts,
     pub(crate) max_inflight: u16,
+    pub(crate) window_refill: Option<u16>,
+    pub(crate) ack_batch: u16,
+    pub(crate) ack_delay: Duration,
     pub(crate) stream_capacity: usize,
     pub(crate) priority_lanes: bool,
     pub(crate) auto_topic_alias: bool,
@@ -144,6 +147,9 @@ impl Default for TokioAsyncClientConfig {
             offline_buffering: true,
             timeouts: Timeouts::INTERNET,
             max_inflight: u16::MAX,
+            window_refill: None,
+            ack_batch: crate::proto::DEFAULT_ACK_BATCH,
+            ack_delay: crate::proto::DEFAULT_ACK_DELAY,
             stream_capacity: 1024,
             priority_lanes: true,
             auto_topic_alias: true,
@@ -278,6 +284,31 @@ impl TokioAsyncClientConfigBuilder {
     /// Same as [`receive_maximum`](Self::receive_maximum), by the name other clients use.
     pub fn max_inflight(self, max: u16) -> Self {
         self.receive_maximum(max)
+    }
+
+    /// How many slots of a full inflight window must be free before queued messages go out
+    /// again, together in one write (see [`SessionConfig::with_window_refill`]). Default:
+    /// one sixteenth of the window, at least 1 and at most 64. `1` sends a message as soon
+    /// as any slot frees. While the window is not full, messages are sent at once.
+    ///
+    /// [`SessionConfig::with_window_refill`]: crate::proto::SessionConfig::with_window_refill
+    pub fn window_refill(mut self, slots: u16) -> Self {
+        self.config.window_refill = Some(slots);
+        self
+    }
+
+    /// Acknowledgement coalescing for incoming QoS 1/2 messages: their PUBACK, PUBREC and
+    /// PUBCOMP wait until `batch` of them are due, another packet goes out, or the first has
+    /// waited `delay`, then leave in one write (see
+    /// [`SessionConfig::with_ack_coalescing`]). Messages are delivered at once either way.
+    /// Default 8 and 1 ms; `ack_coalescing(1, Duration::ZERO)` acknowledges each message at
+    /// once.
+    ///
+    /// [`SessionConfig::with_ack_coalescing`]: crate::proto::SessionConfig::with_ack_coalescing
+    pub fn ack_coalescing(mut self, batch: u16, delay: Duration) -> Self {
+        self.config.ack_batch = batch;
+        self.config.ack_delay = delay;
+        self
     }
 
     /// Capacity of each message stream; a full stream drops the message and reports it to

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use flowsdk_client::proto::{
     Authenticator, DisconnectCause, DropReason, Event, Session, SessionConfig, State,
+    DEFAULT_ACK_BATCH, DEFAULT_ACK_DELAY,
 };
 use flowsdk_client::{
     ClientError, MqttClientOptions, MqttClientOptionsBuilder, OverflowPolicy, Priority,
@@ -92,6 +93,12 @@ impl Scenario {
             self.session.handle_timeout(self.now);
         }
         self.now = end;
+    }
+
+    /// What is sent once held acknowledgements come due (their coalescing delay).
+    fn sent_after_ack_delay(&mut self) -> Vec<Packet> {
+        self.advance(DEFAULT_ACK_DELAY);
+        self.sent()
     }
 
     fn sent(&mut self) -> Vec<Packet> {
@@ -373,7 +380,7 @@ fn incoming_qos1_messages_are_acknowledged_in_the_order_received() {
     t.feed(publish_in(QoS::AtLeastOnce, Some(7), "s/1", "a"));
     t.feed(publish_in(QoS::AtLeastOnce, Some(3), "s/2", "b"));
     assert_eq!(
-        t.sent(),
+        t.sent_after_ack_delay(),
         [
             Packet::PubAck(PubAck::new(id(7))),
             Packet::PubAck(PubAck::new(id(3)))
@@ -390,14 +397,23 @@ fn incoming_qos2_is_delivered_once_and_released_by_pubrel() {
     // [MQTT-4.3.3-8] [MQTT-4.3.3-10] [MQTT-4.3.3-11] [MQTT-4.6.0-3]
     let mut t = Scenario::new(|b| b).connected();
     t.feed(publish_in(QoS::ExactlyOnce, Some(9), "s", "once"));
-    assert_eq!(t.sent(), [Packet::PubRec(PubRec::new(id(9)))]);
+    assert_eq!(
+        t.sent_after_ack_delay(),
+        [Packet::PubRec(PubRec::new(id(9)))]
+    );
     assert_eq!(t.events().len(), 1);
     // The broker repeats it (DUP) before PUBREL: acknowledged again, not delivered again.
     t.feed(publish_in(QoS::ExactlyOnce, Some(9), "s", "once"));
-    assert_eq!(t.sent(), [Packet::PubRec(PubRec::new(id(9)))]);
+    assert_eq!(
+        t.sent_after_ack_delay(),
+        [Packet::PubRec(PubRec::new(id(9)))]
+    );
     assert!(t.events().is_empty());
     t.feed(Packet::PubRel(PubRel::new(id(9))));
-    assert_eq!(t.sent(), [Packet::PubComp(PubComp::new(id(9)))]);
+    assert_eq!(
+        t.sent_after_ack_delay(),
+        [Packet::PubComp(PubComp::new(id(9)))]
+    );
     assert_eq!(t.session.incoming_qos2_len(), 0);
     // After PUBCOMP the identifier is free: a PUBLISH with it is a new message [MQTT-4.3.3-12].
     t.feed(publish_in(QoS::ExactlyOnce, Some(9), "s", "again"));
@@ -409,13 +425,195 @@ fn a_pubrel_for_an_unknown_identifier_gets_pubcomp_0x92() {
     let mut t = Scenario::new(|b| b).connected();
     t.feed(Packet::PubRel(PubRel::new(id(44))));
     assert_eq!(
-        t.sent(),
+        t.sent_after_ack_delay(),
         [Packet::PubComp(PubComp::with_reason(
             id(44),
             ReasonCode::PacketIdentifierNotFound
         ))]
     );
     assert!(t.session.is_connected());
+}
+
+// ---- acknowledgement coalescing and the window refill ----
+
+fn pubacks(ids: std::ops::RangeInclusive<u16>) -> Vec<Packet> {
+    ids.map(|i| Packet::PubAck(PubAck::new(id(i)))).collect()
+}
+
+#[test]
+fn acknowledgements_are_held_until_a_batch_is_full_and_keep_their_order() {
+    // [MQTT-4.6.0-2]: in the order received, in one write when a batch is full.
+    let batch = DEFAULT_ACK_BATCH;
+    let mut t = Scenario::new(|b| b).connected();
+    for i in 1..batch {
+        t.feed(publish_in(QoS::AtLeastOnce, Some(i), "s", "m"));
+        assert!(t.sent().is_empty(), "acknowledgement {i} held");
+    }
+    // Messages are delivered at once; only their acknowledgements wait.
+    assert_eq!(t.events().len(), usize::from(batch - 1));
+    t.feed(publish_in(QoS::AtLeastOnce, Some(batch), "s", "m"));
+    assert_eq!(t.sent(), pubacks(1..=batch));
+}
+
+#[test]
+fn held_acknowledgements_leave_when_their_delay_runs_out() {
+    let mut t = Scenario::new(|b| b).connected();
+    t.feed(publish_in(QoS::AtLeastOnce, Some(1), "s", "m"));
+    t.feed(publish_in(QoS::ExactlyOnce, Some(2), "s", "m"));
+    assert_eq!(t.session.poll_timeout(), Some(t.now + DEFAULT_ACK_DELAY));
+    t.advance(DEFAULT_ACK_DELAY / 2);
+    assert!(t.sent().is_empty());
+    t.advance(DEFAULT_ACK_DELAY / 2);
+    assert_eq!(
+        t.sent(),
+        [
+            Packet::PubAck(PubAck::new(id(1))),
+            Packet::PubRec(PubRec::new(id(2)))
+        ]
+    );
+}
+
+#[test]
+fn held_acknowledgements_go_first_with_any_other_packet() {
+    let mut t = Scenario::new(|b| b).connected();
+    t.feed(publish_in(QoS::AtLeastOnce, Some(1), "s", "m"));
+    t.feed(publish_in(QoS::AtLeastOnce, Some(2), "s", "m"));
+    t.publish("out", "x", 1);
+    let sent = t.sent();
+    assert!(
+        matches!(&sent[..], [Packet::PubAck(a), Packet::PubAck(b), Packet::Publish(p)]
+            if a.packet_id == id(1) && b.packet_id == id(2) && p.topic.as_str() == "out"),
+        "{sent:?}"
+    );
+    // And before a DISCONNECT, so that the broker does not send them again.
+    t.feed(publish_in(QoS::AtLeastOnce, Some(3), "s", "m"));
+    t.session
+        .disconnect(t.now, ReasonCode::Success, Properties::new())
+        .unwrap();
+    let sent = t.sent();
+    assert!(
+        matches!(&sent[..], [Packet::PubAck(a), Packet::Disconnect(_)] if a.packet_id == id(3)),
+        "{sent:?}"
+    );
+}
+
+#[test]
+fn a_broker_waiting_for_acknowledgements_gets_smaller_batches() {
+    // The broker holds at most 4 messages in flight: after 4 it waits, the delay flushes the
+    // acknowledgements, and its next message comes right after. From then on batches are of
+    // 2, so that it never waits again.
+    let mut t = Scenario::new(|b| b).connected();
+    for i in 1..=4 {
+        t.feed(publish_in(QoS::AtLeastOnce, Some(i), "s", "m"));
+    }
+    assert_eq!(t.sent_after_ack_delay(), pubacks(1..=4));
+    t.advance(Duration::from_micros(50));
+    t.feed(publish_in(QoS::AtLeastOnce, Some(5), "s", "m"));
+    assert!(t.sent().is_empty());
+    t.feed(publish_in(QoS::AtLeastOnce, Some(6), "s", "m"));
+    assert_eq!(t.sent(), pubacks(5..=6));
+    // A new connection starts again from the configured batch.
+    t.session.handle_connection_lost(t.now, "test");
+    let mut t = Scenario {
+        session: t.session,
+        now: t.now,
+    }
+    .connected();
+    for i in 7..7 + DEFAULT_ACK_BATCH - 1 {
+        t.feed(publish_in(QoS::AtLeastOnce, Some(i), "s", "m"));
+    }
+    assert!(t.sent().is_empty());
+}
+
+#[test]
+fn a_quiet_pause_after_a_flush_keeps_the_batch() {
+    // A message long after the delay flush is a new burst, not a broker that was waiting.
+    let mut t = Scenario::new(|b| b).connected();
+    t.feed(publish_in(QoS::AtLeastOnce, Some(1), "s", "m"));
+    assert_eq!(t.sent_after_ack_delay(), pubacks(1..=1));
+    t.advance(secs(1));
+    for i in 2..=DEFAULT_ACK_BATCH {
+        t.feed(publish_in(QoS::AtLeastOnce, Some(i), "s", "m"));
+        assert!(t.sent().is_empty());
+    }
+    t.feed(publish_in(
+        QoS::AtLeastOnce,
+        Some(DEFAULT_ACK_BATCH + 1),
+        "s",
+        "m",
+    ));
+    assert_eq!(t.sent(), pubacks(2..=DEFAULT_ACK_BATCH + 1));
+}
+
+#[test]
+fn batches_stay_within_half_of_our_receive_maximum() {
+    // [MQTT-3.3.4-9]: the broker may have 4 unacknowledged; we hold at most 2.
+    let mut t = Scenario::new(|b| b.receive_maximum(4)).connected();
+    t.feed(publish_in(QoS::AtLeastOnce, Some(1), "s", "m"));
+    assert!(t.sent().is_empty());
+    t.feed(publish_in(QoS::AtLeastOnce, Some(2), "s", "m"));
+    assert_eq!(t.sent(), pubacks(1..=2));
+}
+
+#[test]
+fn coalescing_off_acknowledges_each_message_at_once() {
+    let mut t =
+        Scenario::with_config(|b| b, |c| c.with_ack_coalescing(1, Duration::ZERO)).connected();
+    t.feed(publish_in(QoS::AtLeastOnce, Some(1), "s", "m"));
+    assert_eq!(t.sent(), pubacks(1..=1));
+}
+
+#[test]
+fn held_acknowledgements_are_dropped_with_the_connection_and_the_broker_resends() {
+    // [MQTT-4.4.0-1]: unacknowledged QoS 1 messages come again, with DUP, on the resumed
+    // session; they are acknowledged then (at least once).
+    let mut t = Scenario::new(|b| b.session_expiry_interval(60)).connected();
+    t.feed(publish_in(QoS::AtLeastOnce, Some(1), "s", "m"));
+    assert_eq!(t.events().len(), 1);
+    t.session.handle_connection_lost(t.now, "test");
+    assert!(t.sent().is_empty());
+    let mut t = Scenario {
+        session: t.session,
+        now: t.now,
+    }
+    .connected_with(true, Properties::new());
+    t.feed(publish_in(QoS::AtLeastOnce, Some(1), "s", "m"));
+    assert_eq!(t.sent_after_ack_delay(), pubacks(1..=1));
+}
+
+#[test]
+fn a_full_window_refills_in_batches() {
+    // The broker takes 32 at a time: the refill is 2 (one sixteenth). One PUBACK frees a
+    // slot but sends nothing; the second sends two messages together.
+    let mut t =
+        Scenario::new(|b| b).connected_with(false, props(vec![Property::ReceiveMaximum(32)]));
+    assert_eq!(t.session.window_refill(), 2);
+    for _ in 0..40 {
+        t.publish("out", "x", 1);
+    }
+    let first: Vec<u16> = t
+        .sent()
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(p) => p.packet_id.unwrap().get(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(first.len(), 32, "[MQTT-3.3.4-8]: no more than the window");
+    t.feed(Packet::PubAck(PubAck::new(id(first[0]))));
+    assert!(
+        t.sent().is_empty(),
+        "one free slot of 32: wait for the refill"
+    );
+    t.feed(Packet::PubAck(PubAck::new(id(first[1]))));
+    assert_eq!(t.sent().len(), 2);
+    // When the window is not full, a message goes out at once.
+    for &i in &first[2..10] {
+        t.feed(Packet::PubAck(PubAck::new(id(i))));
+    }
+    assert_eq!(t.sent().len(), 6, "the rest of the buffer");
+    t.publish("out", "y", 1);
+    assert_eq!(t.sent().len(), 1);
 }
 
 #[test]
@@ -1096,7 +1294,7 @@ fn split_bytes_decode_into_the_same_packets() {
         t.session.handle_bytes(t.now, &mut input);
     }
     assert_eq!(t.events().len(), 3);
-    assert_eq!(t.sent().len(), 3);
+    assert_eq!(t.sent_after_ack_delay().len(), 3);
 }
 
 // ---- enhanced authentication ----
@@ -1258,7 +1456,7 @@ fn a_reason_code_disconnect_cannot_carry_is_refused_before_sending() {
 fn acknowledgements_in_3_1_1_carry_no_reason_code() {
     let mut t = Scenario::new(|b| b.protocol_version(ProtocolVersion::V311)).connected();
     t.feed(Packet::PubRel(PubRel::new(id(5))));
-    let sent = t.sent();
+    let sent = t.sent_after_ack_delay();
     assert!(matches!(&sent[..], [Packet::PubComp(c)] if c.reason_code == ReasonCode::Success));
     let mut out = BytesMut::new();
     sent[0].encode(ProtocolVersion::V311, &mut out).unwrap();
