@@ -186,6 +186,15 @@ pub enum ClientError {
         /// The `max_reconnect_attempts` setting.
         attempts: u32,
     },
+    /// Auto-reconnect stopped because the broker refused the connection for a reason that
+    /// another try with the same peer and credentials cannot fix (see
+    /// [`TokioAsyncClientConfigBuilder::reconnect_after_refusal`](crate::tokio_async_client::TokioAsyncClientConfigBuilder::reconnect_after_refusal));
+    /// the client stays disconnected until `connect` is called again.
+    #[error("stopped reconnecting: the broker refused the connection with {reason_code:?}")]
+    StoppedReconnecting {
+        /// The CONNACK reason code of the refusal.
+        reason_code: ReasonCode,
+    },
     /// The client was shut down (every handle dropped, or `disconnect` without reconnect).
     #[error("the client has shut down")]
     Closed,
@@ -200,7 +209,8 @@ impl ClientError {
             ClientError::Transport(e) => e.reason_code(),
             ClientError::ConnectRefused { reason_code, .. }
             | ClientError::Refused { reason_code, .. }
-            | ClientError::ProtocolViolation { reason_code, .. } => Some(*reason_code),
+            | ClientError::ProtocolViolation { reason_code, .. }
+            | ClientError::StoppedReconnecting { reason_code } => Some(*reason_code),
             ClientError::ConnectionLost { reason, .. } => *reason,
             ClientError::PacketTooLarge { .. } => Some(ReasonCode::PacketTooLarge),
             ClientError::QosNotSupported { .. } => Some(ReasonCode::QoSNotSupported),

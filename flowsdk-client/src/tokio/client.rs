@@ -186,6 +186,7 @@ impl TokioAsyncMqttClient {
                 last_connect: None,
                 next_correlation: 0,
                 peer: options.peer().clone(),
+                dial_generation: 0,
             }),
             wake: Notify::new(),
             room: Notify::new(),
@@ -356,7 +357,9 @@ impl TokioAsyncMqttClient {
         let address: flowsdk_transport::Address = peer
             .parse()
             .map_err(|e| ClientError::invalid("peer", format!("{peer:?}: {e}")))?;
-        self.inner.lock().peer = address;
+        let mut s = self.inner.lock();
+        s.peer = address;
+        s.dial_generation += 1;
         Ok(())
     }
 
@@ -375,10 +378,13 @@ impl TokioAsyncMqttClient {
         username: Option<&str>,
         password: Option<&[u8]>,
     ) -> Result<(), ClientError> {
-        self.inner.lock().session.set_credentials(
+        let mut s = self.inner.lock();
+        s.session.set_credentials(
             username.map(str::to_string),
             password.map(bytes::Bytes::copy_from_slice),
-        )
+        )?;
+        s.dial_generation += 1;
+        Ok(())
     }
 
     /// The client id in use (the broker's assigned one after connecting, if it assigned one).

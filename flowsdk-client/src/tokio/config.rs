@@ -98,6 +98,7 @@ pub struct TokioAsyncClientConfig {
     pub(crate) auto_reconnect: bool,
     pub(crate) backoff: Backoff,
     pub(crate) max_reconnect_attempts: Option<u32>,
+    pub(crate) reconnect_after_refusal: bool,
     pub(crate) buffer_capacity: usize,
     pub(crate) overflow: OverflowPolicy,
     pub(crate) offline_buffering: bool,
@@ -142,6 +143,7 @@ impl Default for TokioAsyncClientConfig {
             auto_reconnect: true,
             backoff: Backoff::default(),
             max_reconnect_attempts: None,
+            reconnect_after_refusal: false,
             buffer_capacity: 10_000,
             overflow: OverflowPolicy::Reject,
             offline_buffering: true,
@@ -199,6 +201,23 @@ impl TokioAsyncClientConfigBuilder {
     /// Give up after this many failed reconnects in a row. Default: never give up.
     pub fn max_reconnect_attempts(mut self, attempts: u32) -> Self {
         self.config.max_reconnect_attempts = Some(attempts);
+        self
+    }
+
+    /// Whether auto-reconnect goes on after the broker refused a connection for a reason that
+    /// trying again cannot fix: 0x84 *Unsupported Protocol Version*, 0x85 *Client Identifier
+    /// not valid*, 0x86 *Bad User Name or Password*, 0x87 *Not authorized*, 0x8A *Banned*,
+    /// 0x8C *Bad authentication method* (and their 3.1.1 return codes 1, 2, 4, 5).
+    ///
+    /// Default `false`: after such a refusal the client stops reconnecting and reports
+    /// [`ClientError::StoppedReconnecting`](crate::ClientError::StoppedReconnecting) to
+    /// `on_error`, instead of knocking with the same credentials forever; `connect` starts
+    /// again. If `set_credentials` or `set_peer` is called before the client decides (in the
+    /// `on_connect_failed` / `on_reconnect_failed` callback), it tries again with them. Other
+    /// refusals (0x88 *Server unavailable*, 0x89 *Server busy*, 0x97 *Quota exceeded*,
+    /// 0x9C / 0x9D redirection, ...) are retried with backoff either way.
+    pub fn reconnect_after_refusal(mut self, on: bool) -> Self {
+        self.config.reconnect_after_refusal = on;
         self
     }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use flowsdk_codec::{Packet, Publish};
+use flowsdk_codec::{Packet, Publish, ReasonCode};
 use flowsdk_transport::{MqttConnection, Transport, TransportError};
 use futures_util::FutureExt;
 
@@ -41,6 +41,8 @@ pub(crate) struct Driver {
     dropped_incoming: Vec<flowsdk_codec::TopicName>,
     /// Results of the application's pings, in the order of their `PingResponse` in `calls`.
     ping_results: std::collections::VecDeque<PingResult>,
+    /// The reason code of a CONNACK refusal on the current connection attempt.
+    refused: Option<ReasonCode>,
 }
 
 /// How a connection ended, for the reconnect decision.
@@ -66,6 +68,7 @@ impl Driver {
             calls: Vec::new(),
             dropped_incoming: Vec::new(),
             ping_results: std::collections::VecDeque::new(),
+            refused: None,
         }
     }
 
@@ -108,7 +111,11 @@ impl Driver {
     async fn keep_connected(&mut self) {
         let mut attempt: u32 = 0;
         loop {
-            let peer = self.inner.lock().peer.clone();
+            let (peer, generation) = {
+                let s = self.inner.lock();
+                (s.peer.clone(), s.dial_generation)
+            };
+            self.refused = None;
             tracing::debug!(%peer, attempt, "dialing");
             let limit = self.inner.config.timeouts.connect;
             let dialed = match tokio::time::timeout(limit, self.transport.connect(&peer)).await {
@@ -144,6 +151,22 @@ impl Driver {
             if !self.inner.config.auto_reconnect {
                 self.inner.lock().want = Want::Idle;
                 return;
+            }
+            if let Some(reason_code) = self.refused.take() {
+                let changed = self.inner.lock().dial_generation != generation;
+                if is_final_refusal(reason_code)
+                    && !self.inner.config.reconnect_after_refusal
+                    && !changed
+                {
+                    tracing::warn!(
+                        ?reason_code,
+                        "connection refused for good: stopped reconnecting"
+                    );
+                    self.handler
+                        .on_error(&ClientError::StoppedReconnecting { reason_code });
+                    self.inner.lock().want = Want::Idle;
+                    return;
+                }
             }
             attempt += 1;
             if let Some(max) = self.inner.config.max_reconnect_attempts {
@@ -316,6 +339,9 @@ impl Driver {
                         }
                     }
                     Event::ConnectFailed(e) => {
+                        if let ClientError::ConnectRefused { reason_code, .. } = e {
+                            self.refused = Some(*reason_code);
+                        }
                         for w in s.connect_waiters.drain(..) {
                             let _ = w.send(Err(e.clone()));
                         }
@@ -498,6 +524,20 @@ impl Driver {
         self.inner.room.notify_waiters();
         tracing::debug!("client shut down");
     }
+}
+
+/// A CONNACK refusal that another try with the same peer and credentials cannot fix. The
+/// 3.1.1 return codes 1, 2, 4 and 5 decode to 0x84, 0x85, 0x86 and 0x87.
+fn is_final_refusal(code: ReasonCode) -> bool {
+    matches!(
+        code,
+        ReasonCode::UnsupportedProtocolVersion
+            | ReasonCode::ClientIdentifierNotValid
+            | ReasonCode::BadUserNameOrPassword
+            | ReasonCode::NotAuthorized
+            | ReasonCode::Banned
+            | ReasonCode::BadAuthenticationMethod
+    )
 }
 
 fn refused(

@@ -63,6 +63,9 @@ pub(crate) struct Shared {
     pub(crate) next_correlation: u64,
     /// Where the next dial goes (the `peer` option, or what `set_peer` set since).
     pub(crate) peer: flowsdk_transport::Address,
+    /// Counts `set_peer` and `set_credentials` calls: a refused connection attempt is worth
+    /// repeating when either changed since it was made.
+    pub(crate) dial_generation: u64,
 }
 
 /// Shared between every handle and the driver.

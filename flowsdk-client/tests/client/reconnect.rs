@@ -372,3 +372,174 @@ async fn a_killed_broker_without_persistence_loses_the_session_and_subscriptions
         s.session_lost[0].0
     );
 }
+
+// ---- refused connections ----
+
+/// Mosquitto that lets in only `alice` / `secret`, or `None` when Mosquitto (or
+/// `mosquitto_passwd`) is not installed.
+async fn mosquitto_with_password() -> Option<(flowsdk_testing::Mosquitto, std::path::PathBuf)> {
+    let file = std::env::temp_dir().join(format!("{}.passwd", unique("flowsdk")));
+    let made = std::process::Command::new("mosquitto_passwd")
+        .args(["-b", "-c"])
+        .arg(&file)
+        .args(["alice", "secret"])
+        .output();
+    if !made.is_ok_and(|o| o.status.success()) {
+        println!("skipped: mosquitto_passwd is not installed");
+        return None;
+    }
+    let broker = mosquitto_with(|b| {
+        b.config_line("allow_anonymous false")
+            .config_line(format!("password_file {}", file.display()))
+    })
+    .await?;
+    Some((broker, file))
+}
+
+fn is_bad_credentials(code: ReasonCode) -> bool {
+    matches!(
+        code,
+        ReasonCode::BadUserNameOrPassword | ReasonCode::NotAuthorized
+    )
+}
+
+#[tokio::test]
+async fn a_refusal_for_bad_credentials_stops_the_reconnect_loop() {
+    // [MQTT-3.2.2-6]: the broker answers a refused CONNECT with CONNACK 0x86 / 0x87 and closes.
+    // Trying the same password again cannot help: the client stops instead of knocking forever.
+    let Some((broker, file)) = mosquitto_with_password().await else {
+        return;
+    };
+    let (c, seen) = client(
+        &broker.tcp_address(),
+        |o| o.username("alice").password("wrong"),
+        |c| c,
+    )
+    .await;
+    match c.connect_sync().await {
+        Err(flowsdk_client::ClientError::ConnectRefused { reason_code, .. }) => {
+            assert!(is_bad_credentials(reason_code), "{reason_code:?}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    seen.until("StoppedReconnecting", |s| {
+        s.errors
+            .iter()
+            .any(|e| matches!(e, flowsdk_client::ClientError::StoppedReconnecting { reason_code } if is_bad_credentials(*reason_code)))
+    })
+    .await;
+    // Ten times the first backoff delay (50 ms): a client still retrying would have tried.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    {
+        let s = seen.seen();
+        assert!(s.reconnecting.is_empty(), "{:?}", s.reconnecting);
+        assert_eq!(s.connect_failed.len(), 1);
+    }
+    // New credentials and `connect` start again.
+    c.set_credentials(Some("alice"), Some(b"secret")).unwrap();
+    c.connect_sync().await.unwrap();
+    let _ = std::fs::remove_file(file);
+}
+
+#[tokio::test]
+async fn with_reconnect_after_refusal_the_client_retries_and_takes_new_credentials() {
+    let Some((broker, file)) = mosquitto_with_password().await else {
+        return;
+    };
+    let (c, seen) = client(
+        &broker.tcp_address(),
+        |o| o.username("alice").password("wrong"),
+        |c| c.reconnect_after_refusal(true),
+    )
+    .await;
+    c.connect().await.unwrap();
+    // Each refused try is reported to `on_connect_failed`, each new one to `on_reconnecting`.
+    seen.until("two retries", |s| {
+        s.connect_failed.len() >= 3 && s.reconnecting.len() >= 2
+    })
+    .await;
+    assert!(seen.seen().connected.is_empty());
+    // A rotated password is picked up by the next try of the running loop.
+    c.set_credentials(Some("alice"), Some(b"secret")).unwrap();
+    seen.until("connected", |s| !s.connected.is_empty()).await;
+    assert!(c.stats().connected);
+    assert!(!seen
+        .seen()
+        .errors
+        .iter()
+        .any(|e| matches!(e, flowsdk_client::ClientError::StoppedReconnecting { .. })));
+    let _ = std::fs::remove_file(file);
+}
+
+/// Rotates the credentials from inside `on_connect_failed`, as an application holding a
+/// refreshed token would.
+#[derive(Debug)]
+struct Rotate {
+    client: Arc<std::sync::OnceLock<TokioAsyncMqttClient>>,
+    refusals: Arc<AtomicUsize>,
+    connected: Arc<AtomicBool>,
+    stopped: Arc<AtomicBool>,
+}
+
+impl flowsdk_client::tokio_async_client::TokioMqttEventHandler for Rotate {
+    fn on_connect_failed(&mut self, _error: &flowsdk_client::ClientError) {
+        self.refusals.fetch_add(1, Ordering::SeqCst);
+        if let Some(c) = self.client.get() {
+            c.set_credentials(Some("alice"), Some(b"secret")).unwrap();
+        }
+    }
+    fn on_connected(&mut self, _result: &flowsdk_client::tokio_async_client::ConnectResult) {
+        self.connected.store(true, Ordering::SeqCst);
+    }
+    fn on_error(&mut self, error: &flowsdk_client::ClientError) {
+        if matches!(
+            error,
+            flowsdk_client::ClientError::StoppedReconnecting { .. }
+        ) {
+            self.stopped.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+#[tokio::test]
+async fn new_credentials_set_in_the_failure_callback_are_tried_at_once() {
+    let Some((broker, file)) = mosquitto_with_password().await else {
+        return;
+    };
+    let slot = Arc::new(std::sync::OnceLock::new());
+    let (refusals, connected, stopped) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let handler = Rotate {
+        client: slot.clone(),
+        refusals: refusals.clone(),
+        connected: connected.clone(),
+        stopped: stopped.clone(),
+    };
+    let options = flowsdk_client::MqttClientOptions::builder()
+        .peer(broker.tcp_address())
+        .client_id(unique("rotate"))
+        .username("alice")
+        .password("expired")
+        .build()
+        .unwrap();
+    let config = flowsdk_client::TokioAsyncClientConfig::builder()
+        .local_timeouts()
+        .reconnect_delay_initial(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let c = TokioAsyncMqttClient::new(options, Box::new(handler), config)
+        .await
+        .unwrap();
+    slot.set(c.clone()).unwrap();
+    c.connect().await.unwrap();
+    eventually("connected with the rotated password", || {
+        connected.load(Ordering::SeqCst).then_some(())
+    })
+    .await;
+    assert_eq!(refusals.load(Ordering::SeqCst), 1);
+    assert!(!stopped.load(Ordering::SeqCst));
+    let _ = std::fs::remove_file(file);
+}
