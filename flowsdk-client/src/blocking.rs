@@ -139,6 +139,14 @@ impl MqttClient {
         self.runtime.block_on(self.client.unsubscribe_sync(filter))
     }
 
+    /// Acknowledges a received message under manual acknowledgement.
+    ///
+    /// # Errors
+    /// As [`TokioAsyncMqttClient::ack`].
+    pub fn ack(&self, message: &Publish) -> Result<(), ClientError> {
+        self.client.ack(message)
+    }
+
     /// Pings and waits for PINGRESP.
     ///
     /// # Errors

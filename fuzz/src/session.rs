@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use flowsdk_client::proto::{Session, SessionConfig, State};
+use flowsdk_client::proto::{Event, Session, SessionConfig, State};
 use flowsdk_client::{
     MqttClientOptions, OverflowPolicy, PublishCommand, SubscribeCommand, UnsubscribeCommand,
 };
@@ -51,7 +51,9 @@ fn reason(b: u8) -> ReasonCode {
 
 /// Drives a [`Session`] through connects, CONNACKs with fuzzer-chosen limits, publishes,
 /// subscriptions, acknowledgements for identifiers in use and for random ones, raw bytes,
-/// clock jumps, connection losses and disconnects, and checks after every step that:
+/// clock jumps, connection losses and disconnects, in automatic or manual acknowledgement mode
+/// (the application acknowledging delivered messages in any order, with any reason code), and
+/// checks after every step that:
 ///
 /// - nothing panics;
 /// - every packet the session hands out encodes in the session's protocol version, within the
@@ -91,8 +93,12 @@ pub fn fuzz_client_session(data: &[u8]) {
         .with_buffer(8, policy)
         .with_max_inflight(u16::from(setup >> 6) + 1)
         .with_ping_timeout(Duration::from_secs(5))
-        .with_connack_timeout(Duration::from_secs(10));
+        .with_connack_timeout(Duration::from_secs(10))
+        // Manual acknowledgements when the keep-alive nibble is odd.
+        .with_manual_acks(setup >> 4 & 1 == 1);
     let mut s = Session::new(config);
+    // Incoming QoS 1/2 messages delivered and not acknowledged yet (manual mode).
+    let mut delivered: Vec<(QoS, PacketId)> = Vec::new();
     // The virtual clock needs an origin; after this, time only moves by the script.
     #[allow(clippy::disallowed_methods)]
     let mut now = Instant::now();
@@ -188,6 +194,13 @@ pub fn fuzz_client_session(data: &[u8]) {
                         PacketId::from(std::num::NonZeroU16::MIN.saturating_add(u16::from(arg)))
                     }
                 };
+                if arg % 7 == 6 && !delivered.is_empty() {
+                    // The application acknowledges a delivered message (manual mode).
+                    let (qos, id) = delivered.remove(usize::from(arg >> 3) % delivered.len());
+                    let _ = s.ack(now, qos, id, reason(arg));
+                    drain(&mut s, version, broker_max, &mut unfinished, now);
+                    continue;
+                }
                 let packet = match arg % 7 {
                     0 => Packet::PubAck(PubAck::with_reason(id, reason(arg))),
                     1 => Packet::PubRec(PubRec::with_reason(id, reason(arg))),
@@ -217,7 +230,13 @@ pub fn fuzz_client_session(data: &[u8]) {
             }
         }
         drain(&mut s, version, broker_max, &mut unfinished, now);
-        while s.poll_event().is_some() {}
+        while let Some(event) = s.poll_event() {
+            if let Event::Message(m) = event {
+                if let (QoS::AtLeastOnce | QoS::ExactlyOnce, Some(id)) = (m.qos, m.packet_id) {
+                    delivered.push((m.qos, id));
+                }
+            }
+        }
     }
 }
 

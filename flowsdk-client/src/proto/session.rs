@@ -85,6 +85,7 @@ pub struct SessionConfig {
     window_refill: Option<u16>,
     ack_batch: u16,
     ack_delay: Duration,
+    manual_acks: bool,
     buffer_capacity: usize,
     overflow: OverflowPolicy,
     offline_buffering: bool,
@@ -104,6 +105,7 @@ impl SessionConfig {
             window_refill: None,
             ack_batch: DEFAULT_ACK_BATCH,
             ack_delay: DEFAULT_ACK_DELAY,
+            manual_acks: false,
             buffer_capacity: 10_000,
             overflow: OverflowPolicy::Reject,
             offline_buffering: true,
@@ -167,6 +169,17 @@ impl SessionConfig {
     pub fn with_ack_coalescing(mut self, batch: u16, delay: Duration) -> Self {
         self.ack_batch = batch;
         self.ack_delay = delay;
+        self
+    }
+
+    /// Manual acknowledgements: incoming QoS 1/2 messages are delivered, and their PUBACK /
+    /// PUBREC waits until the application calls [`Session::ack`] for them. Acknowledgements
+    /// given out of order are held and sent in the order the messages arrived
+    /// [MQTT-4.6.0-2] [MQTT-4.6.0-3]. Withholding them is back-pressure: the broker sends no
+    /// more than our Receive Maximum of unacknowledged messages [MQTT-3.3.4-9]. Default off.
+    #[must_use]
+    pub fn with_manual_acks(mut self, on: bool) -> Self {
+        self.manual_acks = on;
         self
     }
 
@@ -296,6 +309,10 @@ pub struct Session {
     awaiting_ack: HashMap<u16, Control>,
     pings: VecDeque<Option<Ticket>>,
     incoming_qos2: HashSet<PacketId>,
+    /// Manual acknowledgements: incoming QoS 1 (index 0) and QoS 2 (index 1) messages not yet
+    /// acknowledged on the wire, in arrival order, each with the application's reason code
+    /// once it acknowledged.
+    manual: [VecDeque<(PacketId, Option<ReasonCode>)>; 2],
     subscriptions: Vec<StoredSubscription>,
     aliases_out: TopicAliasMap,
     aliases_in: IncomingAliases,
@@ -351,6 +368,7 @@ impl Session {
             awaiting_ack: HashMap::new(),
             pings: VecDeque::new(),
             incoming_qos2: HashSet::new(),
+            manual: [VecDeque::new(), VecDeque::new()],
             subscriptions: Vec::new(),
             aliases_out: TopicAliasMap::default(),
             aliases_in: IncomingAliases::default(),
@@ -363,6 +381,97 @@ impl Session {
     /// Sets the authenticator for enhanced authentication; needs the `auth_method` option.
     pub fn set_authenticator(&mut self, authenticator: Box<dyn Authenticator>) {
         self.authenticator = Some(authenticator);
+    }
+
+    /// Acknowledges an incoming QoS 1 or 2 message under manual acknowledgement
+    /// ([`SessionConfig::with_manual_acks`]): PUBACK (QoS 1) or PUBREC (QoS 2) with
+    /// `reason_code`, sent once every message that arrived before it is acknowledged too
+    /// [MQTT-4.6.0-2] [MQTT-4.6.0-3]. A failure code (0x80 and above, 5.0 only) ends that
+    /// message's flow [MQTT-4.4.0-2]: on QoS 2 no PUBREL follows, and the identifier names a
+    /// new message next time [MQTT-4.3.3-9]. QoS 0 messages need nothing. Acknowledgements
+    /// given while disconnected are sent after the next CONNACK.
+    ///
+    /// Messages are told apart by packet identifier, which the broker does not reuse until
+    /// the acknowledgement. After a lost connection the broker sends unacknowledged QoS 1
+    /// messages again; acknowledging the earlier delivery is then refused, the new one is
+    /// acknowledged as it comes. QoS 2 messages stay owed across reconnects.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidOption`]: manual acknowledgement is off, no message with this
+    /// QoS and identifier waits for one, or `reason_code` is not a PUBACK / PUBREC reason
+    /// code (or not Success on 3.1.1).
+    pub fn ack(
+        &mut self,
+        now: Instant,
+        qos: QoS,
+        packet_id: PacketId,
+        reason_code: ReasonCode,
+    ) -> Result<(), ClientError> {
+        if !self.config.manual_acks {
+            return Err(ClientError::invalid(
+                "manual_acks",
+                "off: messages are acknowledged automatically",
+            ));
+        }
+        let (lane, packet_type) = match qos {
+            QoS::AtMostOnce => return Ok(()),
+            QoS::AtLeastOnce => (0, PacketType::PubAck),
+            QoS::ExactlyOnce => (1, PacketType::PubRec),
+        };
+        let allowed = match self.version {
+            ProtocolVersion::V5 => reason_code.is_allowed_in(packet_type),
+            ProtocolVersion::V311 => reason_code == ReasonCode::Success,
+        };
+        if !allowed {
+            return Err(ClientError::invalid(
+                "reason_code",
+                format!("{reason_code:?} is not a {packet_type:?} reason code here"),
+            ));
+        }
+        let Some(entry) = self.manual[lane]
+            .iter_mut()
+            .find(|(id, r)| *id == packet_id && r.is_none())
+        else {
+            return Err(ClientError::invalid(
+                "packet_id",
+                format!(
+                    "no QoS {} message with packet identifier {} waits for an acknowledgement",
+                    qos.as_u8(),
+                    packet_id.get()
+                ),
+            ));
+        };
+        entry.1 = Some(reason_code);
+        self.release_manual(now);
+        Ok(())
+    }
+
+    /// Sends the acknowledgements the application gave, from the front of each lane, in
+    /// arrival order.
+    fn release_manual(&mut self, now: Instant) {
+        if self.state != State::Connected {
+            return;
+        }
+        for lane in 0..2 {
+            while let Some(&(id, Some(reason))) = self.manual[lane].front() {
+                self.manual[lane].pop_front();
+                let ack = if lane == 0 {
+                    Packet::PubAck(PubAck::with_reason(id, reason))
+                } else {
+                    if !reason.is_success() {
+                        self.incoming_qos2.remove(&id);
+                    }
+                    Packet::PubRec(PubRec::with_reason(id, reason))
+                };
+                self.push_ack(now, ack);
+            }
+        }
+    }
+
+    /// Incoming QoS 1/2 messages delivered and not yet acknowledged under manual
+    /// acknowledgement.
+    pub fn unacknowledged_len(&self) -> usize {
+        self.manual[0].len() + self.manual[1].len()
     }
 
     /// Replaces the user name and password sent in the next CONNECT (a rotated token, say);
@@ -1227,6 +1336,9 @@ impl Session {
         self.state = State::Disconnected;
         self.out.clear();
         self.reset_acks();
+        // The broker sends unacknowledged QoS 1 messages again on a resumed session, and they
+        // are delivered again; QoS 2 ones stay owed (their identifiers are session state).
+        self.manual[0].clear();
         self.timers.clear();
         self.rearm_expiry();
         self.aliases_out.reset(0);
@@ -1423,6 +1535,8 @@ impl Session {
         } else if had_state {
             self.session_lost(now);
         }
+        // QoS 2 acknowledgements the application gave while disconnected.
+        self.release_manual(now);
         tracing::debug!(session_present = c.session_present, resent, "connected");
         self.events.push_back(Event::Connected(ConnectOutcome {
             session_present: c.session_present,
@@ -1467,6 +1581,7 @@ impl Session {
         let requeued = requeue.len();
         self.queue.requeue_front(requeue);
         self.incoming_qos2.clear();
+        self.manual[1].clear();
         // Restore subscriptions: one SUBSCRIBE per subscription identifier.
         let mut groups: Vec<(Option<u32>, Vec<Subscription>)> = Vec::new();
         for s in &self.subscriptions {
@@ -1540,14 +1655,21 @@ impl Session {
             (QoS::AtLeastOnce, Some(id)) => {
                 // [MQTT-4.5.0-2] [MQTT-4.6.0-2]: acknowledged in the order received.
                 self.probe_ack_stall(now);
-                self.push_ack(now, Packet::PubAck(PubAck::new(id)));
+                if self.config.manual_acks {
+                    self.manual[0].push_back((id, None));
+                } else {
+                    self.push_ack(now, Packet::PubAck(PubAck::new(id)));
+                }
                 self.events.push_back(Event::Message(p));
             }
             (QoS::ExactlyOnce, Some(id)) => {
                 self.probe_ack_stall(now);
                 if self.incoming_qos2.contains(&id) {
-                    // [MQTT-4.3.3-10]: a repeat before PUBREL is acknowledged, not delivered.
-                    self.push_ack(now, Packet::PubRec(PubRec::new(id)));
+                    // [MQTT-4.3.3-10]: a repeat before PUBREL is acknowledged, not delivered;
+                    // under manual acknowledgement, once the application has acknowledged it.
+                    if !self.manual[1].iter().any(|(m, _)| *m == id) {
+                        self.push_ack(now, Packet::PubRec(PubRec::new(id)));
+                    }
                     return;
                 }
                 let max = usize::from(self.config.options.receive_maximum.unwrap_or(u16::MAX));
@@ -1560,7 +1682,11 @@ impl Session {
                     );
                 }
                 self.incoming_qos2.insert(id);
-                self.push_ack(now, Packet::PubRec(PubRec::new(id)));
+                if self.config.manual_acks {
+                    self.manual[1].push_back((id, None));
+                } else {
+                    self.push_ack(now, Packet::PubRec(PubRec::new(id)));
+                }
                 self.events.push_back(Event::Message(p));
             }
             // The codec refuses QoS 1/2 without an identifier.

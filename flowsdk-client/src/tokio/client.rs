@@ -52,6 +52,9 @@ pub struct ClientStats {
     /// (1: each at once); see
     /// [`TokioAsyncClientConfigBuilder::ack_coalescing`](crate::tokio_async_client::TokioAsyncClientConfigBuilder::ack_coalescing).
     pub ack_batch: usize,
+    /// Incoming QoS 1/2 messages delivered and not yet acknowledged by the application
+    /// (manual acknowledgement only).
+    pub unacknowledged: usize,
 }
 
 /// The MQTT client for tokio: a cloneable handle over one connection, driven by a task the
@@ -159,6 +162,7 @@ impl TokioAsyncMqttClient {
             .with_max_inflight(config.max_inflight)
             .with_window_refill(config.window_refill)
             .with_ack_coalescing(config.ack_batch, config.ack_delay)
+            .with_manual_acks(config.manual_acks)
             .with_buffer(config.buffer_capacity, config.overflow)
             .with_offline_buffering(config.offline_buffering)
             .with_auto_topic_alias(config.auto_topic_alias);
@@ -344,6 +348,7 @@ impl TokioAsyncMqttClient {
             queued: s.session.queued_len(),
             window: s.session.window(),
             ack_batch: s.session.ack_batch(),
+            unacknowledged: s.session.unacknowledged_len(),
         }
     }
 
@@ -666,6 +671,48 @@ impl TokioAsyncMqttClient {
         let after = self.inner.config.timeouts.operation;
         self.wait(rx, Operation::Unsubscribe, after, Some(ticket))
             .await
+    }
+
+    // ---- manual acknowledgements ----
+
+    /// Acknowledges an incoming message under manual acknowledgement
+    /// ([`TokioAsyncClientConfigBuilder::manual_acks`]): its PUBACK (QoS 1) or PUBREC (QoS 2)
+    /// is sent once every message that arrived before it is acknowledged too, in arrival
+    /// order [MQTT-4.6.0-2] [MQTT-4.6.0-3], whatever order the acknowledgements are given in.
+    /// QoS 0 messages need nothing. Returns at once.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidOption`] when manual acknowledgement is off, or this message
+    /// waits for no acknowledgement (already acknowledged, or delivered on a connection that
+    /// has since been lost: the broker sends it again).
+    ///
+    /// [`TokioAsyncClientConfigBuilder::manual_acks`]: crate::tokio_async_client::TokioAsyncClientConfigBuilder::manual_acks
+    pub fn ack(&self, message: &flowsdk_codec::Publish) -> Result<(), ClientError> {
+        self.ack_with_reason(message, flowsdk_codec::ReasonCode::Success)
+    }
+
+    /// As [`ack`](Self::ack), with a reason code: a failure (0x80 and above, MQTT 5.0 only:
+    /// 0x80 *Unspecified error*, 0x83 *Implementation specific error*, 0x87 *Not authorized*,
+    /// 0x90 *Topic Name invalid*, 0x97 *Quota exceeded*, 0x99 *Payload format invalid*) tells
+    /// the broker the message was not accepted; it is not sent again [MQTT-4.4.0-2].
+    ///
+    /// # Errors
+    /// As [`ack`](Self::ack), and [`ClientError::InvalidOption`] for a code that is not a
+    /// PUBACK / PUBREC reason code (or not Success on 3.1.1).
+    pub fn ack_with_reason(
+        &self,
+        message: &flowsdk_codec::Publish,
+        reason_code: flowsdk_codec::ReasonCode,
+    ) -> Result<(), ClientError> {
+        let Some(packet_id) = message.packet_id else {
+            return Ok(());
+        };
+        self.inner
+            .lock()
+            .session
+            .ack(now(), message.qos, packet_id, reason_code)?;
+        self.wake();
+        Ok(())
     }
 
     // ---- ping, auth ----

@@ -107,6 +107,7 @@ pub struct TokioAsyncClientConfig {
     pub(crate) window_refill: Option<u16>,
     pub(crate) ack_batch: u16,
     pub(crate) ack_delay: Duration,
+    pub(crate) manual_acks: bool,
     pub(crate) stream_capacity: usize,
     pub(crate) priority_lanes: bool,
     pub(crate) auto_topic_alias: bool,
@@ -152,6 +153,7 @@ impl Default for TokioAsyncClientConfig {
             window_refill: None,
             ack_batch: crate::proto::DEFAULT_ACK_BATCH,
             ack_delay: crate::proto::DEFAULT_ACK_DELAY,
+            manual_acks: false,
             stream_capacity: 1024,
             priority_lanes: true,
             auto_topic_alias: true,
@@ -327,6 +329,18 @@ impl TokioAsyncClientConfigBuilder {
     pub fn ack_coalescing(mut self, batch: u16, delay: Duration) -> Self {
         self.config.ack_batch = batch;
         self.config.ack_delay = delay;
+        self
+    }
+
+    /// Manual acknowledgement: incoming QoS 1/2 messages are delivered as usual, and their
+    /// PUBACK / PUBREC waits until the application calls
+    /// [`TokioAsyncMqttClient::ack`](crate::TokioAsyncMqttClient::ack) (or `ack_with_reason`)
+    /// for each, after processing it. Acknowledgements given out of order are sent in arrival
+    /// order [MQTT-4.6.0-2] [MQTT-4.6.0-3]. Withholding them is back-pressure: the broker
+    /// sends no more than `MqttClientOptionsBuilder::receive_maximum` unacknowledged QoS 1/2
+    /// messages [MQTT-3.3.4-9]. Default `false` (acknowledged on receipt).
+    pub fn manual_acks(mut self, on: bool) -> Self {
+        self.config.manual_acks = on;
         self
     }
 

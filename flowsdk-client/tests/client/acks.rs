@@ -12,7 +12,7 @@ use flowsdk_codec::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::support::{client, mosquitto_with, unique, STEP};
+use super::support::{client, connected, mosquitto, mosquitto_with, unique, STEP};
 
 /// The broker side of one scripted connection.
 struct ScriptedBroker {
@@ -181,4 +181,64 @@ async fn a_broker_holding_fewer_messages_in_flight_than_a_batch_delivers_everyth
         publisher.disconnect_sync().await.unwrap();
         sub.disconnect_sync().await.unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withheld_manual_acknowledgements_hold_the_broker_back() {
+    // [MQTT-3.3.4-9]: the broker sends no more unacknowledged QoS 1 messages than our Receive
+    // Maximum; [MQTT-4.6.0-2]: acknowledgements given in reverse go out in arrival order.
+    let Some(broker) = mosquitto().await else {
+        return;
+    };
+    const N: usize = 20;
+    let topic = unique("manual");
+    let (sub, seen) = client(
+        &broker.tcp_address(),
+        |o| o.receive_maximum(5),
+        |c| c.manual_acks(true),
+    )
+    .await;
+    sub.connect_sync().await.unwrap();
+    sub.subscribe_sync(&topic, 1).await.unwrap();
+    let (publisher, _) = connected(&broker).await;
+    for i in 0..N {
+        publisher
+            .publish_sync(&topic, format!("{i}"), 1, false)
+            .await
+            .unwrap();
+    }
+    seen.until("the first five", |s| s.messages.len() == 5)
+        .await;
+    // Ten times what the broker needs to send the next one: it waits for us.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        seen.seen().messages.len(),
+        5,
+        "held back by the withheld PUBACKs"
+    );
+    assert_eq!(sub.stats().ack_batch, 2, "half of our Receive Maximum of 5");
+    assert_eq!(sub.stats().unacknowledged, 5);
+    let first: Vec<Publish> = seen.seen().messages.clone();
+    for m in first.iter().rev() {
+        sub.ack(m).unwrap();
+    }
+    // From here on, acknowledge each message as it comes, until all have.
+    let deadline = tokio::time::Instant::now() + STEP;
+    let mut acked = 5;
+    while acked < N {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{acked} of {N} messages arrived and were acknowledged"
+        );
+        let next: Vec<Publish> = seen.seen().messages[acked..].to_vec();
+        for m in &next {
+            sub.ack(m).unwrap();
+        }
+        acked += next.len();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let expected: Vec<String> = (0..N).map(|i| i.to_string()).collect();
+    assert_eq!(seen.seen().payloads_on(&topic), expected);
+    assert_eq!(sub.stats().unacknowledged, 0);
+    assert!(sub.ack(&first[0]).is_err(), "acknowledged already");
 }

@@ -616,6 +616,164 @@ fn a_full_window_refills_in_batches() {
     assert_eq!(t.sent().len(), 1);
 }
 
+// ---- manual acknowledgements ----
+
+fn manual() -> Scenario {
+    Scenario::with_config(|b| b, |c| c.with_manual_acks(true)).connected()
+}
+
+#[test]
+fn manual_acknowledgements_given_out_of_order_are_sent_in_arrival_order() {
+    // [MQTT-4.6.0-2]: PUBACKs in the order the PUBLISHes arrived, whatever the application's.
+    let mut t = manual();
+    for i in 1..=3 {
+        t.feed(publish_in(QoS::AtLeastOnce, Some(i), "s", "m"));
+    }
+    assert_eq!(t.events().len(), 3, "delivered at once");
+    assert!(
+        t.sent_after_ack_delay().is_empty(),
+        "nothing acknowledged yet"
+    );
+    assert_eq!(t.session.unacknowledged_len(), 3);
+    t.session
+        .ack(t.now, QoS::AtLeastOnce, id(3), ReasonCode::Success)
+        .unwrap();
+    t.session
+        .ack(t.now, QoS::AtLeastOnce, id(2), ReasonCode::Success)
+        .unwrap();
+    assert!(
+        t.sent_after_ack_delay().is_empty(),
+        "2 and 3 wait for 1 [MQTT-4.6.0-2]"
+    );
+    t.session
+        .ack(t.now, QoS::AtLeastOnce, id(1), ReasonCode::Success)
+        .unwrap();
+    assert_eq!(t.sent_after_ack_delay(), pubacks(1..=3));
+    assert_eq!(t.session.unacknowledged_len(), 0);
+    // Acknowledged already: refused.
+    assert!(t
+        .session
+        .ack(t.now, QoS::AtLeastOnce, id(1), ReasonCode::Success)
+        .is_err());
+}
+
+#[test]
+fn a_manual_qos2_acknowledgement_sends_pubrec_and_a_failure_ends_the_flow() {
+    // [MQTT-4.6.0-3] PUBREC in arrival order; [MQTT-4.4.0-2] [MQTT-4.3.3-9] after a PUBREC of
+    // 0x80 or above the identifier names a new message.
+    let mut t = manual();
+    t.feed(publish_in(QoS::ExactlyOnce, Some(5), "s", "a"));
+    t.feed(publish_in(QoS::ExactlyOnce, Some(6), "s", "b"));
+    assert_eq!(t.events().len(), 2);
+    // A repeat before the application acknowledged: neither delivered nor acknowledged.
+    t.feed(publish_in(QoS::ExactlyOnce, Some(5), "s", "a"));
+    assert!(t.events().is_empty());
+    assert!(t.sent_after_ack_delay().is_empty());
+    t.session
+        .ack(t.now, QoS::ExactlyOnce, id(6), ReasonCode::QuotaExceeded)
+        .unwrap();
+    t.session
+        .ack(t.now, QoS::ExactlyOnce, id(5), ReasonCode::Success)
+        .unwrap();
+    assert_eq!(
+        t.sent_after_ack_delay(),
+        [
+            Packet::PubRec(PubRec::new(id(5))),
+            Packet::PubRec(PubRec::with_reason(id(6), ReasonCode::QuotaExceeded))
+        ]
+    );
+    assert_eq!(t.session.incoming_qos2_len(), 1, "only 5 waits for PUBREL");
+    t.feed(Packet::PubRel(PubRel::new(id(5))));
+    assert_eq!(
+        t.sent_after_ack_delay(),
+        [Packet::PubComp(PubComp::new(id(5)))]
+    );
+    // 6 was refused: a PUBLISH with it is a new message.
+    t.feed(publish_in(QoS::ExactlyOnce, Some(6), "s", "c"));
+    assert_eq!(t.events().len(), 1);
+}
+
+#[test]
+fn manual_acknowledgement_refuses_what_it_cannot_send() {
+    let mut t = manual();
+    t.feed(publish_in(QoS::AtLeastOnce, Some(1), "s", "m"));
+    // Not a PUBACK reason code [MQTT-3.4.2-1].
+    assert!(matches!(
+        t.session.ack(
+            t.now,
+            QoS::AtLeastOnce,
+            id(1),
+            ReasonCode::ReceiveMaximumExceeded
+        ),
+        Err(ClientError::InvalidOption {
+            option: "reason_code",
+            ..
+        })
+    ));
+    // No such message.
+    assert!(matches!(
+        t.session
+            .ack(t.now, QoS::AtLeastOnce, id(9), ReasonCode::Success),
+        Err(ClientError::InvalidOption {
+            option: "packet_id",
+            ..
+        })
+    ));
+    // QoS 0 needs nothing.
+    t.session
+        .ack(t.now, QoS::AtMostOnce, id(9), ReasonCode::Success)
+        .unwrap();
+    // Automatic acknowledgement: `ack` is refused.
+    let mut auto = Scenario::new(|b| b).connected();
+    auto.feed(publish_in(QoS::AtLeastOnce, Some(1), "s", "m"));
+    assert!(matches!(
+        auto.session
+            .ack(auto.now, QoS::AtLeastOnce, id(1), ReasonCode::Success),
+        Err(ClientError::InvalidOption {
+            option: "manual_acks",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn owed_manual_acknowledgements_across_a_reconnect() {
+    // QoS 1: the broker sends an unacknowledged message again on the resumed session; the
+    // earlier delivery can no longer be acknowledged, the new one can. QoS 2: the identifier
+    // stays owed, and an acknowledgement given while disconnected goes after CONNACK.
+    let mut t = Scenario::with_config(
+        |b| b.session_expiry_interval(60),
+        |c| c.with_manual_acks(true),
+    )
+    .connected();
+    t.feed(publish_in(QoS::AtLeastOnce, Some(1), "s", "q1"));
+    t.feed(publish_in(QoS::ExactlyOnce, Some(2), "s", "q2"));
+    assert_eq!(t.events().len(), 2);
+    t.session.handle_connection_lost(t.now, "test");
+    assert!(t
+        .session
+        .ack(t.now, QoS::AtLeastOnce, id(1), ReasonCode::Success)
+        .is_err());
+    t.session
+        .ack(t.now, QoS::ExactlyOnce, id(2), ReasonCode::Success)
+        .unwrap();
+    let mut t = Scenario {
+        session: t.session,
+        now: t.now,
+    }
+    .connected_with(true, Properties::new());
+    assert_eq!(
+        t.sent_after_ack_delay(),
+        [Packet::PubRec(PubRec::new(id(2)))]
+    );
+    t.feed(publish_in(QoS::AtLeastOnce, Some(1), "s", "q1"));
+    assert_eq!(t.events().len(), 1, "QoS 1 delivered again");
+    t.session
+        .ack(t.now, QoS::AtLeastOnce, id(1), ReasonCode::Success)
+        .unwrap();
+    assert_eq!(t.sent_after_ack_delay(), pubacks(1..=1));
+}
+
 #[test]
 fn packet_identifiers_are_unique_and_non_zero_while_in_use() {
     // [MQTT-2.2.1-3]
