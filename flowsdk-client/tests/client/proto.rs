@@ -101,6 +101,17 @@ impl Scenario {
         self.sent()
     }
 
+    /// The packet identifiers of what is sent, asserting it is all QoS 1/2 PUBLISH.
+    fn sent_publish_ids(&mut self) -> Vec<u16> {
+        self.sent()
+            .iter()
+            .map(|p| match p {
+                Packet::Publish(p) => p.packet_id.unwrap().get(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
     fn sent(&mut self) -> Vec<Packet> {
         std::iter::from_fn(|| self.session.poll_packet(self.now)).collect()
     }
@@ -591,14 +602,7 @@ fn a_full_window_refills_in_batches() {
     for _ in 0..40 {
         t.publish("out", "x", 1);
     }
-    let first: Vec<u16> = t
-        .sent()
-        .iter()
-        .map(|p| match p {
-            Packet::Publish(p) => p.packet_id.unwrap().get(),
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let first = t.sent_publish_ids();
     assert_eq!(first.len(), 32, "[MQTT-3.3.4-8]: no more than the window");
     t.feed(Packet::PubAck(PubAck::new(id(first[0]))));
     assert!(
@@ -781,14 +785,7 @@ fn packet_identifiers_are_unique_and_non_zero_while_in_use() {
     for _ in 0..50 {
         t.publish("a", "x", 1);
     }
-    let ids: Vec<u16> = t
-        .sent()
-        .iter()
-        .map(|p| match p {
-            Packet::Publish(p) => p.packet_id.unwrap().get(),
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let ids = t.sent_publish_ids();
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
