@@ -134,16 +134,21 @@ async fn acknowledgements_come_back_in_order_whole_batches_and_stragglers_alike(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_broker_holding_fewer_messages_in_flight_than_a_batch_delivers_everything() {
-    // Mosquitto sends at most 3 unacknowledged QoS 1/2 messages, fewer than the batch of 8:
-    // it waits for each flush on delay, and the subscriber's batches shrink to fit.
+async fn a_3_1_1_subscriber_behind_a_small_broker_window_receives_everything_in_order() {
+    // Mosquitto with `max_inflight_messages 3`: its Receive Maximum for the publisher, and the
+    // window it may keep towards a 3.1.1 subscriber; coalesced acknowledgements in 3.1.1.
     let Some(broker) = mosquitto_with(|b| b.config_line("max_inflight_messages 3")).await else {
         return;
     };
     const N: usize = 300;
     for qos in [1u8, 2] {
         let topic = unique("smallwindow");
-        let (sub, seen) = client(&broker.tcp_address(), |o| o, |c| c).await;
+        let (sub, seen) = client(
+            &broker.tcp_address(),
+            |o| o.protocol_version(ProtocolVersion::V311),
+            |c| c,
+        )
+        .await;
         sub.connect_sync().await.unwrap();
         sub.subscribe_sync(&topic, qos).await.unwrap();
         assert_eq!(
@@ -175,9 +180,6 @@ async fn a_broker_holding_fewer_messages_in_flight_than_a_batch_delivers_everyth
         let expected: Vec<String> = (0..N).map(|i| i.to_string()).collect();
         // One publisher, one topic: in order [MQTT-4.6.0-6].
         assert_eq!(seen.seen().payloads_on(&topic), expected, "QoS {qos}");
-        // The broker waited for a flush on delay, so batches shrank below its 3.
-        let batch = sub.stats().ack_batch;
-        assert!(batch < 3, "QoS {qos}: batch of {batch}");
         publisher.disconnect_sync().await.unwrap();
         sub.disconnect_sync().await.unwrap();
     }
@@ -241,4 +243,46 @@ async fn withheld_manual_acknowledgements_hold_the_broker_back() {
     assert_eq!(seen.seen().payloads_on(&topic), expected);
     assert_eq!(sub.stats().unacknowledged, 0);
     assert!(sub.ack(&first[0]).is_err(), "acknowledged already");
+}
+
+#[tokio::test]
+async fn a_broker_that_waits_for_acknowledgements_gets_smaller_batches() {
+    // A scripted broker that keeps at most 3 messages unacknowledged, fewer than the batch of
+    // 8: each round it sends 3 QoS 1 messages and waits for their PUBACKs, which come on the
+    // coalescing delay. After three such waits in a row the batch shrinks and the PUBACKs
+    // come at once.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let peer = listener.local_addr().unwrap().to_string();
+    let (c, seen) = client(&peer, |o| o, |c| c.auto_reconnect(false)).await;
+    let connecting = tokio::spawn({
+        let c = c.clone();
+        async move { c.connect_sync().await }
+    });
+    let mut broker = ScriptedBroker::accept(&listener).await;
+    assert!(matches!(broker.recv().await, Packet::Connect(_)));
+    broker
+        .send(&[Packet::ConnAck(ConnAck::new(ReasonCode::Success))])
+        .await;
+    connecting.await.unwrap().unwrap();
+    assert_eq!(
+        c.stats().ack_batch,
+        usize::from(flowsdk_client::proto::DEFAULT_ACK_BATCH)
+    );
+    let mut next = 1u16;
+    for _ in 0..10 {
+        let round: Vec<Packet> = (next..next + 3)
+            .map(|i| message(QoS::AtLeastOnce, i))
+            .collect();
+        broker.send(&round).await;
+        for i in next..next + 3 {
+            match broker.recv().await {
+                Packet::PubAck(a) => assert_eq!(a.packet_id, pid(i)),
+                other => panic!("PUBACK {i} expected, got {other:?}"),
+            }
+        }
+        next += 3;
+    }
+    let batch = c.stats().ack_batch;
+    assert!(batch < 3, "batch of {batch} after ten waits");
+    assert_eq!(seen.seen().messages.len(), 30);
 }

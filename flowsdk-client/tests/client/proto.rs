@@ -509,20 +509,43 @@ fn held_acknowledgements_go_first_with_any_other_packet() {
 }
 
 #[test]
-fn a_broker_waiting_for_acknowledgements_gets_smaller_batches() {
+fn a_broker_waiting_for_acknowledgements_gets_smaller_batches_then_larger_again() {
     // The broker holds at most 4 messages in flight: after 4 it waits, the delay flushes the
-    // acknowledgements, and its next message comes right after. From then on batches are of
-    // 2, so that it never waits again.
+    // acknowledgements, and its next message comes right after. Three times in a row, and
+    // from then on batches are of 2, so that it never waits again.
     let mut t = Scenario::new(|b| b).connected();
-    for i in 1..=4 {
-        t.feed(publish_in(QoS::AtLeastOnce, Some(i), "s", "m"));
+    let mut next = 1;
+    for round in 0..3 {
+        assert_eq!(
+            t.session.ack_batch(),
+            usize::from(DEFAULT_ACK_BATCH),
+            "{round}"
+        );
+        if round > 0 {
+            t.advance(Duration::from_micros(50));
+        }
+        for i in next..next + 4 {
+            t.feed(publish_in(QoS::AtLeastOnce, Some(i), "s", "m"));
+        }
+        assert_eq!(t.sent_after_ack_delay(), pubacks(next..=next + 3));
+        next += 4;
     }
-    assert_eq!(t.sent_after_ack_delay(), pubacks(1..=4));
     t.advance(Duration::from_micros(50));
-    t.feed(publish_in(QoS::AtLeastOnce, Some(5), "s", "m"));
+    t.feed(publish_in(QoS::AtLeastOnce, Some(next), "s", "m"));
+    assert_eq!(t.session.ack_batch(), 2);
     assert!(t.sent().is_empty());
-    t.feed(publish_in(QoS::AtLeastOnce, Some(6), "s", "m"));
-    assert_eq!(t.sent(), pubacks(5..=6));
+    t.feed(publish_in(QoS::AtLeastOnce, Some(next + 1), "s", "m"));
+    assert_eq!(t.sent(), pubacks(next..=next + 1));
+    // After 64 full batches it tries one more.
+    let mut id_n = next + 2;
+    for _ in 0..63 {
+        for _ in 0..2 {
+            t.feed(publish_in(QoS::AtLeastOnce, Some(id_n), "s", "m"));
+            id_n += 1;
+        }
+        assert_eq!(t.sent().len(), 2);
+    }
+    assert_eq!(t.session.ack_batch(), 3);
     // A new connection starts again from the configured batch.
     t.session.handle_connection_lost(t.now, "test");
     let mut t = Scenario {
@@ -590,6 +613,39 @@ fn held_acknowledgements_are_dropped_with_the_connection_and_the_broker_resends(
     .connected_with(true, Properties::new());
     t.feed(publish_in(QoS::AtLeastOnce, Some(1), "s", "m"));
     assert_eq!(t.sent_after_ack_delay(), pubacks(1..=1));
+}
+
+#[test]
+fn pubrels_ride_together_under_load_and_go_at_once_for_a_lone_publish() {
+    // [MQTT-4.3.3-4] [MQTT-4.6.0-4]: PUBREL answers PUBREC, in PUBREC order. With 40 QoS 2
+    // messages in flight in a window of 256, PUBRELs wait for a batch of 8.
+    let mut t =
+        Scenario::new(|b| b).connected_with(false, props(vec![Property::ReceiveMaximum(256)]));
+    for _ in 0..40 {
+        t.publish("out", "x", 2);
+    }
+    let ids = t.sent_publish_ids();
+    assert_eq!(ids.len(), 40);
+    for &i in &ids[..7] {
+        t.feed(Packet::PubRec(PubRec::new(id(i))));
+    }
+    assert!(t.sent().is_empty(), "seven PUBRELs held");
+    t.feed(Packet::PubRec(PubRec::new(id(ids[7]))));
+    let rels: Vec<u16> = t
+        .sent()
+        .iter()
+        .map(|p| match p {
+            Packet::PubRel(r) => r.packet_id.get(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(rels, ids[..8]);
+    // A lone QoS 2 publish: its PUBREL goes at once.
+    let mut t = Scenario::new(|b| b).connected();
+    t.publish("out", "x", 2);
+    let ids = t.sent_publish_ids();
+    t.feed(Packet::PubRec(PubRec::new(id(ids[0]))));
+    assert_eq!(t.sent(), [Packet::PubRel(PubRel::new(id(ids[0])))]);
 }
 
 #[test]
