@@ -12,7 +12,9 @@ use flowsdk_codec::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::support::{client, connected, mosquitto, mosquitto_with, unique, STEP};
+use flowsdk_client::TokioAsyncMqttClient;
+
+use super::support::{client, connected, mosquitto, mosquitto_with, unique, Recorder, STEP};
 
 /// The broker side of one scripted connection.
 struct ScriptedBroker {
@@ -32,6 +34,25 @@ impl ScriptedBroker {
             decoder: MqttDecoder::new(ProtocolVersion::V5),
             input: BytesMut::new(),
         }
+    }
+
+    /// A client (defaults, no auto-reconnect) connected to a scripted broker: CONNECT
+    /// received, CONNACK success sent.
+    async fn connected_client() -> (TokioAsyncMqttClient, Recorder, Self) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let peer = listener.local_addr().unwrap().to_string();
+        let (c, seen) = client(&peer, |o| o, |c| c.auto_reconnect(false)).await;
+        let connecting = tokio::spawn({
+            let c = c.clone();
+            async move { c.connect_sync().await }
+        });
+        let mut broker = ScriptedBroker::accept(&listener).await;
+        assert!(matches!(broker.recv().await, Packet::Connect(_)));
+        broker
+            .send(&[Packet::ConnAck(ConnAck::new(ReasonCode::Success))])
+            .await;
+        connecting.await.unwrap().unwrap();
+        (c, seen, broker)
     }
 
     /// The next packet from the client, within [`STEP`].
@@ -75,19 +96,7 @@ async fn acknowledgements_come_back_in_order_whole_batches_and_stragglers_alike(
     // [MQTT-4.6.0-2] PUBACKs and [MQTT-4.6.0-3] PUBRECs in the order of the PUBLISHes;
     // [MQTT-4.3.3-11] PUBCOMP answers PUBREL. Eight QoS 1 messages make a full batch; the
     // three QoS 2 messages after them leave when the coalescing delay runs out.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let peer = listener.local_addr().unwrap().to_string();
-    let (c, seen) = client(&peer, |o| o, |c| c.auto_reconnect(false)).await;
-    let connecting = tokio::spawn({
-        let c = c.clone();
-        async move { c.connect_sync().await }
-    });
-    let mut broker = ScriptedBroker::accept(&listener).await;
-    assert!(matches!(broker.recv().await, Packet::Connect(_)));
-    broker
-        .send(&[Packet::ConnAck(ConnAck::new(ReasonCode::Success))])
-        .await;
-    connecting.await.unwrap().unwrap();
+    let (c, seen, mut broker) = ScriptedBroker::connected_client().await;
 
     let mut burst: Vec<Packet> = (1..=8).map(|i| message(QoS::AtLeastOnce, i)).collect();
     burst.extend((9..=11).map(|i| message(QoS::ExactlyOnce, i)));
@@ -251,19 +260,7 @@ async fn a_broker_that_waits_for_acknowledgements_gets_smaller_batches() {
     // 8: each round it sends 3 QoS 1 messages and waits for their PUBACKs, which come on the
     // coalescing delay. After three such waits in a row the batch shrinks and the PUBACKs
     // come at once.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let peer = listener.local_addr().unwrap().to_string();
-    let (c, seen) = client(&peer, |o| o, |c| c.auto_reconnect(false)).await;
-    let connecting = tokio::spawn({
-        let c = c.clone();
-        async move { c.connect_sync().await }
-    });
-    let mut broker = ScriptedBroker::accept(&listener).await;
-    assert!(matches!(broker.recv().await, Packet::Connect(_)));
-    broker
-        .send(&[Packet::ConnAck(ConnAck::new(ReasonCode::Success))])
-        .await;
-    connecting.await.unwrap().unwrap();
+    let (c, seen, mut broker) = ScriptedBroker::connected_client().await;
     assert_eq!(
         c.stats().ack_batch,
         usize::from(flowsdk_client::proto::DEFAULT_ACK_BATCH)

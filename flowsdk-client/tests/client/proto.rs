@@ -548,11 +548,7 @@ fn a_broker_waiting_for_acknowledgements_gets_smaller_batches_then_larger_again(
     assert_eq!(t.session.ack_batch(), 3);
     // A new connection starts again from the configured batch.
     t.session.handle_connection_lost(t.now, "test");
-    let mut t = Scenario {
-        session: t.session,
-        now: t.now,
-    }
-    .connected();
+    let mut t = t.connected();
     for i in 7..7 + DEFAULT_ACK_BATCH - 1 {
         t.feed(publish_in(QoS::AtLeastOnce, Some(i), "s", "m"));
     }
@@ -606,11 +602,7 @@ fn held_acknowledgements_are_dropped_with_the_connection_and_the_broker_resends(
     assert_eq!(t.events().len(), 1);
     t.session.handle_connection_lost(t.now, "test");
     assert!(t.sent().is_empty());
-    let mut t = Scenario {
-        session: t.session,
-        now: t.now,
-    }
-    .connected_with(true, Properties::new());
+    let mut t = t.connected_with(true, Properties::new());
     t.feed(publish_in(QoS::AtLeastOnce, Some(1), "s", "m"));
     assert_eq!(t.sent_after_ack_delay(), pubacks(1..=1));
 }
@@ -817,11 +809,7 @@ fn owed_manual_acknowledgements_across_a_reconnect() {
     t.session
         .ack(t.now, QoS::ExactlyOnce, id(2), ReasonCode::Success)
         .unwrap();
-    let mut t = Scenario {
-        session: t.session,
-        now: t.now,
-    }
-    .connected_with(true, Properties::new());
+    let mut t = t.connected_with(true, Properties::new());
     assert_eq!(
         t.sent_after_ack_delay(),
         [Packet::PubRec(PubRec::new(id(2)))]
