@@ -396,6 +396,27 @@ async fn mosquitto_with_password() -> Option<(flowsdk_testing::Mosquitto, std::p
     Some((broker, file))
 }
 
+/// A client of [`mosquitto_with_password`] as `alice` with a wrong password, not connected.
+async fn client_with_wrong_password(
+    config: impl FnOnce(
+        flowsdk_client::tokio_async_client::TokioAsyncClientConfigBuilder,
+    ) -> flowsdk_client::tokio_async_client::TokioAsyncClientConfigBuilder,
+) -> Option<(
+    flowsdk_testing::Mosquitto,
+    std::path::PathBuf,
+    TokioAsyncMqttClient,
+    Recorder,
+)> {
+    let (broker, file) = mosquitto_with_password().await?;
+    let (c, seen) = client(
+        &broker.tcp_address(),
+        |o| o.username("alice").password("wrong"),
+        config,
+    )
+    .await;
+    Some((broker, file, c, seen))
+}
+
 fn is_bad_credentials(code: ReasonCode) -> bool {
     matches!(
         code,
@@ -407,15 +428,9 @@ fn is_bad_credentials(code: ReasonCode) -> bool {
 async fn a_refusal_for_bad_credentials_stops_the_reconnect_loop() {
     // [MQTT-3.2.2-6]: the broker answers a refused CONNECT with CONNACK 0x86 / 0x87 and closes.
     // Trying the same password again cannot help: the client stops instead of knocking forever.
-    let Some((broker, file)) = mosquitto_with_password().await else {
+    let Some((_broker, file, c, seen)) = client_with_wrong_password(|c| c).await else {
         return;
     };
-    let (c, seen) = client(
-        &broker.tcp_address(),
-        |o| o.username("alice").password("wrong"),
-        |c| c,
-    )
-    .await;
     match c.connect_sync().await {
         Err(flowsdk_client::ClientError::ConnectRefused { reason_code, .. }) => {
             assert!(is_bad_credentials(reason_code), "{reason_code:?}")
@@ -443,15 +458,11 @@ async fn a_refusal_for_bad_credentials_stops_the_reconnect_loop() {
 
 #[tokio::test]
 async fn with_reconnect_after_refusal_the_client_retries_and_takes_new_credentials() {
-    let Some((broker, file)) = mosquitto_with_password().await else {
+    let Some((_broker, file, c, seen)) =
+        client_with_wrong_password(|c| c.reconnect_after_refusal(true)).await
+    else {
         return;
     };
-    let (c, seen) = client(
-        &broker.tcp_address(),
-        |o| o.username("alice").password("wrong"),
-        |c| c.reconnect_after_refusal(true),
-    )
-    .await;
     c.connect().await.unwrap();
     // Each refused try is reported to `on_connect_failed`, each new one to `on_reconnecting`.
     seen.until("two retries", |s| {

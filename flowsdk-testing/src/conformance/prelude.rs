@@ -37,6 +37,16 @@ pub(crate) fn require_qos(ack: &ConnAck, qos: QoS) -> Check {
     )
 }
 
+/// The broker's Topic Alias Maximum; ends the case as not applicable when it is 0 (absent).
+pub(crate) fn require_topic_aliases(ack: &ConnAck) -> Result<u16, Outcome> {
+    let max = ack.properties.topic_alias_maximum().unwrap_or(0);
+    require(
+        max > 0,
+        "the broker's Topic Alias Maximum is 0: it accepts no aliases",
+    )?;
+    Ok(max)
+}
+
 /// Ends the case as not applicable unless the broker supports retained messages.
 pub(crate) fn require_retain(ack: &ConnAck) -> Check {
     require(

@@ -33,11 +33,7 @@ fn aliased(t: &str, alias: u16, payload: &[u8]) -> Check<Publish> {
 async fn accepts_up_to_maximum(cx: CaseContext) -> Check {
     let t = cx.topic("t");
     let (mut p, ack) = cx.client().await?;
-    let max = ack.properties.topic_alias_maximum().unwrap_or(0);
-    require(
-        max > 0,
-        "the broker's Topic Alias Maximum is 0: it accepts no aliases",
-    )?;
+    let max = require_topic_aliases(&ack)?;
     let (mut s, _) = cx.client().await?;
     s.subscribe(&t, QoS::AtLeastOnce).await?;
     for alias in [1, max] {
@@ -71,11 +67,7 @@ async fn alias_zero(cx: CaseContext) -> Check {
 async fn per_connection(cx: CaseContext) -> Check {
     let t = cx.topic("t");
     let (mut p, ack) = cx.client().await?;
-    let max = ack.properties.topic_alias_maximum().unwrap_or(0);
-    require(
-        max > 0,
-        "the broker's Topic Alias Maximum is 0: it accepts no aliases",
-    )?;
+    require_topic_aliases(&ack)?;
     p.publish(aliased(&t, 1, b"set")?).await?;
     p.disconnect().await?;
     let (mut p, _) = cx.client().await?;
