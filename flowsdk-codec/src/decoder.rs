@@ -80,40 +80,53 @@ impl MqttDecoder {
     /// Any [`CodecError`]; the connection should then be closed (with a DISCONNECT carrying
     /// [`CodecError::reason_code`] where the protocol allows), as the stream can no longer be
     /// framed.
+    #[inline]
     pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Packet>, CodecError> {
         let Some(header) = FixedHeader::peek(src, self.max_packet_size)? else {
             return Ok(None);
         };
         let frame_len = header.frame_len();
         if src.len() < frame_len {
-            src.reserve((frame_len - src.len()).min(RESERVE_STEP));
+            reserve_for(src, frame_len);
             return Ok(None);
         }
         // The common PUBLISH is checked on the borrowed bytes and built straight into the
-        // return value, which saves copying a whole `Packet` through `decode_body`'s result.
-        let plain = match header.packet_type {
-            PacketType::Publish => PlainLayout::of(
-                header.flags,
-                &src[header.header_len..frame_len],
-                self.version,
-            ),
-            _ => None,
-        };
+        // return value. This path stays small enough to inline; everything else is out of line.
+        if header.packet_type == PacketType::Publish {
+            let body = &src[header.header_len..frame_len];
+            if let Some(layout) = PlainLayout::of(header.flags, body, self.version) {
+                let publish = layout.take_publish(src, header.header_len, frame_len);
+                return Ok(Some(Packet::Publish(publish)));
+            }
+        }
+        self.decode_general(&header, src)
+    }
+
+    /// Any other whole packet at the front of `src`.
+    #[inline(never)]
+    fn decode_general(
+        &mut self,
+        header: &FixedHeader,
+        src: &mut BytesMut,
+    ) -> Result<Option<Packet>, CodecError> {
         // One handle on the frame, advanced past the fixed header: splitting the header off
         // as a second handle would cost an atomic reference-count update per packet.
-        let mut body = src.split_to(frame_len).freeze();
+        let mut body = src.split_to(header.frame_len()).freeze();
         body.advance(header.header_len);
-        if let Some(layout) = plain {
-            return Ok(Some(Packet::Publish(layout.into_publish(body))));
-        }
         // Matching on the result rather than unwrapping it with `?` saves copying the whole
         // `Packet` out of it and back into the return value.
-        let packet = Packet::decode_general(&header, body, self.version);
+        let packet = Packet::decode_general(header, body, self.version);
         if let Ok(Packet::Connect(connect)) = &packet {
             self.version = connect.protocol_version;
         }
         packet.map(Some)
     }
+}
+
+/// Room for the rest of a packet still arriving, in steps of at most [`RESERVE_STEP`].
+#[cold]
+fn reserve_for(src: &mut BytesMut, frame_len: usize) {
+    src.reserve((frame_len - src.len()).min(RESERVE_STEP));
 }
 
 impl Default for MqttDecoder {

@@ -249,7 +249,7 @@ impl RawTestClient {
     /// error of [`RawTestClient::send`] and [`RawTestClient::recv`] (with the step timeout).
     pub async fn connect_with(&mut self, connect: Connect) -> Result<ConnAck, RawClientError> {
         self.set_version(connect.protocol_version);
-        self.send(&Packet::Connect(connect)).await?;
+        self.send(&Packet::Connect(Box::new(connect))).await?;
         match self.recv(self.step_timeout).await? {
             Packet::ConnAck(ack) => Ok(ack),
             other => Err(RawClientError::UnexpectedPacket {

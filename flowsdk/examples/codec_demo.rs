@@ -50,7 +50,7 @@ fn packets(version: ProtocolVersion) -> Result<Vec<Packet>, CodecError> {
     }
 
     let mut all = vec![
-        Packet::Connect(connect),
+        Packet::Connect(Box::new(connect)),
         Packet::ConnAck(connack),
         Packet::Publish(publish),
         Packet::PubAck(PubAck::new(id)),

@@ -656,7 +656,7 @@ impl Session {
             .set(Timer::ConnAck, now + self.config.connack_timeout);
         self.rearm_expiry();
         tracing::debug!(clean_start, client_id = %self.client_id, "sending CONNECT");
-        self.out.push_back(Packet::Connect(connect));
+        self.out.push_back(Packet::Connect(Box::new(connect)));
     }
 
     fn check_publish(&self, cmd: &PublishCommand) -> Result<(), ClientError> {

@@ -89,7 +89,7 @@ impl Connect {
     }
 }
 
-packet_api!(Connect);
+packet_api!(Connect, boxed);
 
 const PROTOCOL_NAME: &[u8] = b"MQTT";
 

@@ -60,6 +60,18 @@ pub(crate) trait Body: Sized {
         put_vbi(lens.body as u32, out);
         self.write(version, lens, out);
     }
+    /// Encodes the packet in one pass when it has a simple shape whose rules take a few tests
+    /// (see [`Publish`]'s), returning the bytes written; `None` sends it the general way
+    /// (check, measure, write), which also names any rule broken. Nothing is written then.
+    #[inline(always)]
+    fn encode_simple(
+        &self,
+        _version: ProtocolVersion,
+        _max_packet_size: u32,
+        _out: &mut BytesMut,
+    ) -> Option<usize> {
+        None
+    }
     /// Reads the variable header and payload; the flags were already checked for packets whose
     /// flags are fixed.
     fn read(flags: u8, r: &mut Reader, version: ProtocolVersion) -> Result<Self, CodecError>;
@@ -150,7 +162,9 @@ impl FixedHeader {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[allow(missing_docs)] // each variant is documented on its type
 pub enum Packet {
-    Connect(Connect),
+    /// Boxed: a CONNECT is more than twice the size of any other packet and comes once per
+    /// connection, and every packet value is as large as the largest variant.
+    Connect(Box<Connect>),
     ConnAck(ConnAck),
     Publish(Publish),
     PubAck(PubAck),
@@ -172,7 +186,10 @@ pub enum Packet {
 macro_rules! dispatch {
     ($self:expr, $p:ident => $body:expr, ping => $ping:expr) => {
         match $self {
-            Packet::Connect($p) => $body,
+            Packet::Connect($p) => {
+                let $p: &Connect = $p;
+                $body
+            }
             Packet::ConnAck($p) => $body,
             Packet::Publish($p) => $body,
             Packet::PubAck($p) => $body,
@@ -190,8 +207,11 @@ macro_rules! dispatch {
     };
 }
 
-#[inline]
-fn measure_packet<B: Body>(b: &B, version: ProtocolVersion) -> Result<(Lens, usize), CodecError> {
+#[inline(always)]
+pub(crate) fn measure_packet<B: Body>(
+    b: &B,
+    version: ProtocolVersion,
+) -> Result<(Lens, usize), CodecError> {
     if B::TYPE == PacketType::Auth && version == ProtocolVersion::V311 {
         return Err(CodecError::PacketNotInVersion {
             packet: B::TYPE,
@@ -209,13 +229,16 @@ fn measure_packet<B: Body>(b: &B, version: ProtocolVersion) -> Result<(Lens, usi
     Ok((lens, size))
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn encode_body<B: Body>(
     b: &B,
     version: ProtocolVersion,
     max_packet_size: u32,
     out: &mut BytesMut,
 ) -> Result<usize, CodecError> {
+    if let Some(size) = b.encode_simple(version, max_packet_size, out) {
+        return Ok(size);
+    }
     let (lens, size) = measure_packet(b, version)?;
     if size > max_packet_size as usize {
         return Err(CodecError::PacketTooLarge {
@@ -378,7 +401,7 @@ impl Packet {
         version: ProtocolVersion,
     ) -> Result<Packet, CodecError> {
         Ok(match header.packet_type {
-            PacketType::Connect => Packet::Connect(decode_frame(header, body, version)?),
+            PacketType::Connect => Packet::Connect(Box::new(decode_frame(header, body, version)?)),
             PacketType::ConnAck => Packet::ConnAck(decode_frame(header, body, version)?),
             PacketType::Publish => Packet::Publish(decode_frame(header, body, version)?),
             PacketType::PubAck => Packet::PubAck(decode_frame(header, body, version)?),
@@ -419,6 +442,13 @@ impl Packet {
 /// Per-type `encode`, `encoded_len` and `decode`, and `From<T> for Packet`.
 macro_rules! packet_api {
     ($ty:ident) => {
+        $crate::packet::packet_api!($ty, |p| p);
+    };
+    // `Packet` holds this type boxed.
+    ($ty:ident, boxed) => {
+        $crate::packet::packet_api!($ty, |p| Box::new(p));
+    };
+    ($ty:ident, |$p:ident| $wrap:expr) => {
         impl $ty {
             /// Appends the encoded packet to `out`, after checking every rule for `version`.
             /// Nothing is written when an error is returned.
@@ -446,8 +476,8 @@ macro_rules! packet_api {
         }
 
         impl From<$ty> for $crate::packet::Packet {
-            fn from(p: $ty) -> Self {
-                $crate::packet::Packet::$ty(p)
+            fn from($p: $ty) -> Self {
+                $crate::packet::Packet::$ty($wrap)
             }
         }
     };

@@ -4,6 +4,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::common::{measure_properties, read_packet_id, read_properties};
 use super::{packet_api, Body, Lens};
+use crate::string::is_ascii_topic_name;
 use crate::wire::{put_str, vbi_bytes, Reader};
 use crate::{
     CodecError, MqttString, PacketId, PacketType, Properties, ProtocolVersion, QoS, TopicName,
@@ -152,6 +153,41 @@ impl Body for Publish {
         self.write_after_topic(version, lens, out);
     }
 
+    // A PUBLISH without properties (or in 3.1.1), with a named topic, a packet identifier
+    // exactly when QoS > 0 and no DUP at QoS 0, breaks no rule the general path checks: the
+    // topic name was checked when it was made. Everything else goes the general way.
+    #[inline(always)]
+    fn encode_simple(
+        &self,
+        version: ProtocolVersion,
+        max_packet_size: u32,
+        out: &mut BytesMut,
+    ) -> Option<usize> {
+        if !self.properties.is_empty() || self.topic.is_empty() {
+            return None;
+        }
+        let id = match (self.qos, self.packet_id) {
+            (QoS::AtMostOnce, None) if !self.dup => 0,
+            (QoS::AtLeastOnce | QoS::ExactlyOnce, Some(_)) => 2,
+            _ => return None,
+        };
+        let block = usize::from(version == ProtocolVersion::V5);
+        let body = 2 + self.topic.len() + id + block + self.payload.len();
+        if body > crate::wire::MAX_VARIABLE_BYTE_INTEGER as usize {
+            return None;
+        }
+        let size = 1 + crate::wire::variable_byte_integer_len(body) + body;
+        if size > max_packet_size as usize {
+            return None;
+        }
+        let lens = Lens {
+            body,
+            ..Lens::default()
+        };
+        self.write_packet(version, &lens, size, out);
+        Some(size)
+    }
+
     fn read(flags: u8, r: &mut Reader, version: ProtocolVersion) -> Result<Self, CodecError> {
         let dup = flags & 0x08 != 0;
         let qos = QoS::from_u8((flags >> 1) & 0x03)?;
@@ -227,11 +263,8 @@ impl PlainLayout {
         let topic_end = 2 + topic_len;
         let topic = body.get(2..topic_end)?;
         // ASCII is valid UTF-8 [MQTT-1.5.4-1]; no U+0000 [MQTT-1.5.4-2], no wildcard
-        // [MQTT-3.3.2-2], not empty [MQTT-4.7.3-1]. One branch-free pass, vectorized.
-        let plain = topic.iter().fold(true, |ok, &b| {
-            ok & (b != 0) & (b < 0x80) & (b != b'+') & (b != b'#')
-        });
-        if !plain || topic.is_empty() {
+        // [MQTT-3.3.2-2], not empty [MQTT-4.7.3-1]. One branch-free pass, a word at a time.
+        if topic.is_empty() || !is_ascii_topic_name(topic) {
             return None;
         }
         let mut pos = topic_end;
@@ -264,17 +297,43 @@ impl PlainLayout {
     /// The PUBLISH, its topic and payload slices of `body`, the bytes the layout was read from.
     #[inline]
     pub(crate) fn into_publish(self, mut body: Bytes) -> Publish {
-        let topic =
-            TopicName::from_checked(MqttString::from_checked(body.slice(2..self.topic_end)));
-        body.advance(self.payload_start);
+        // Cutting the payload off the body and narrowing what is left to the topic makes two
+        // handles with one reference-count update, none for an empty payload.
+        let payload = body.split_off(self.payload_start);
+        body.truncate(self.topic_end);
+        body.advance(2);
+        self.with(body, payload)
+    }
+
+    /// The PUBLISH of the whole frame at the front of `src` (`header_len` bytes of fixed
+    /// header, then the body the layout was read from), taken off `src`.
+    #[inline]
+    pub(crate) fn take_publish(
+        self,
+        src: &mut BytesMut,
+        header_len: usize,
+        frame_len: usize,
+    ) -> Publish {
+        // The same two handles, cut while the frame is still a `BytesMut`: splitting it off
+        // `src` makes the shared buffer with room for two handles, so the payload's costs one
+        // reference-count update, and no handle is copied right after being narrowed in memory.
+        let mut head = src.split_to(frame_len);
+        let payload = head.split_off(header_len + self.payload_start).freeze();
+        head.truncate(header_len + self.topic_end);
+        head.advance(header_len + 2);
+        self.with(head.freeze(), payload)
+    }
+
+    #[inline(always)]
+    fn with(self, topic: Bytes, payload: Bytes) -> Publish {
         Publish {
             dup: self.dup,
             qos: self.qos,
             retain: self.retain,
-            topic,
+            topic: TopicName::from_checked(MqttString::from_checked(topic)),
             packet_id: self.packet_id,
             properties: Properties::new(),
-            payload: body,
+            payload,
         }
     }
 }
@@ -377,6 +436,62 @@ mod tests {
                 assert_eq!(fused.len(), size);
             }
         }
+    }
+
+    #[test]
+    fn the_simple_encoding_writes_what_the_general_path_writes_and_declines_the_rest() {
+        let topic = TopicName::new("sensors/0042/tmp").unwrap();
+        let mut cases = Vec::new();
+        for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
+            for id in [None, PacketId::new(7)] {
+                for dup in [false, true] {
+                    for payload in [0usize, 64, 200, 20_000] {
+                        for alias in [None, Some(3)] {
+                            let mut p = Publish::new(topic.clone(), vec![0x5A; payload]);
+                            (p.qos, p.packet_id, p.dup, p.retain) = (qos, id, dup, payload > 0);
+                            p.properties.set_topic_alias(alias);
+                            cases.push(p);
+                        }
+                    }
+                }
+            }
+        }
+        cases.push(Publish::new(TopicName::empty(), Bytes::new()));
+        let mut simple_taken = 0;
+        for p in &cases {
+            for version in [ProtocolVersion::V5, ProtocolVersion::V311] {
+                for max in [crate::MAX_PACKET_SIZE, 100] {
+                    let mut simple = BytesMut::new();
+                    let taken = p.encode_simple(version, max, &mut simple);
+                    // The general path alone: check, measure, write.
+                    let general =
+                        crate::packet::measure_packet(p, version).and_then(|(lens, size)| {
+                            if size > max as usize {
+                                return Err(CodecError::PacketTooLarge { size, max });
+                            }
+                            let mut out = BytesMut::new();
+                            p.write_packet(version, &lens, size, &mut out);
+                            Ok(out)
+                        });
+                    match taken {
+                        Some(size) => {
+                            simple_taken += 1;
+                            assert_eq!(Ok(&simple), general.as_ref(), "{version:?} {p:?}");
+                            assert_eq!(size, simple.len());
+                        }
+                        // Declined: nothing written, and the general path decides.
+                        None => assert!(simple.is_empty()),
+                    }
+                    let mut via_api = BytesMut::new();
+                    let api = crate::packet::encode_body(p, version, max, &mut via_api);
+                    assert_eq!(api.map(|_| via_api), general, "{version:?} {p:?}");
+                }
+            }
+        }
+        assert!(
+            simple_taken > 20,
+            "the simple path was taken {simple_taken} times"
+        );
     }
 
     #[test]

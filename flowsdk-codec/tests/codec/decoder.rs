@@ -199,7 +199,7 @@ fn decoder_switches_to_the_version_a_connect_declares() {
     let mut decoder = MqttDecoder::new(V5);
     assert_eq!(
         decoder.decode(&mut wire),
-        Ok(Some(Packet::Connect(connect)))
+        Ok(Some(Packet::Connect(Box::new(connect))))
     );
     assert_eq!(decoder.version(), V311);
     assert_eq!(

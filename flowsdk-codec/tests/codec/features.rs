@@ -218,7 +218,7 @@ mod tokio_codec_feature {
         assert_eq!(wire[8], 4, "protocol level");
         assert_eq!(
             Decoder::decode(&mut codec, &mut wire).expect("decodes"),
-            Some(Packet::Connect(connect))
+            Some(Packet::Connect(Box::new(connect)))
         );
         assert_eq!(codec.version(), V311);
     }

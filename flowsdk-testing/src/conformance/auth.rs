@@ -30,7 +30,7 @@ async fn unsupported_method(cx: CaseContext) -> Check {
         .set_authentication_method(Some(method("flowsdk-no-such-method")?));
     let mut p = cx.dial().await?;
     p.set_version(ProtocolVersion::V5);
-    p.send(&Packet::Connect(c)).await?;
+    p.send(&Packet::Connect(Box::new(c))).await?;
     let first = p.recv("a CONNACK refusing the unknown method").await?;
     match first {
         Packet::Auth(_) => Err(Outcome::not_applicable(
@@ -64,7 +64,7 @@ async fn challenge(cx: CaseContext) -> Check {
         )));
     let mut p = cx.dial().await?;
     p.set_version(ProtocolVersion::V5);
-    p.send(&Packet::Connect(c)).await?;
+    p.send(&Packet::Connect(Box::new(c))).await?;
     match p.recv("AUTH or CONNACK").await? {
         Packet::ConnAck(ack) if is_failure(ack.reason_code) => {
             Err(Outcome::not_applicable(format!(

@@ -49,7 +49,7 @@ async fn second_connect_is_a_protocol_error(cx: CaseContext) -> Check {
     let id = cx.client_id();
     let (mut probe, _) = cx.connect(cx.connect_packet(&id)?).await?;
     probe
-        .send(&Packet::Connect(cx.connect_packet(&id)?))
+        .send(&Packet::Connect(Box::new(cx.connect_packet(&id)?)))
         .await?;
     // A second CONNACK would arrive before the close and fail `expect_close`.
     probe.expect_protocol_close("a second CONNECT").await
@@ -63,7 +63,7 @@ async fn connack_comes_first(cx: CaseContext) -> Check {
         vec![Subscription::new(filter(&cx.topic("t"))?, QoS::AtMostOnce)],
     );
     for p in [
-        Packet::Connect(cx.connect_packet(&id)?),
+        Packet::Connect(Box::new(cx.connect_packet(&id)?)),
         Packet::Subscribe(subscribe),
         Packet::PingReq,
     ] {
@@ -211,7 +211,7 @@ async fn rejected_client_id_closes(cx: CaseContext) -> Check {
     connect.clean_start = false;
     let mut probe = cx.dial().await?;
     probe.set_version(ProtocolVersion::V5);
-    probe.send(&Packet::Connect(connect)).await?;
+    probe.send(&Packet::Connect(Box::new(connect))).await?;
     let packet = probe.recv("a CONNACK").await?;
     let Packet::ConnAck(ack) = packet else {
         return Err(Outcome::fail("a CONNACK", describe(&packet)));

@@ -75,7 +75,7 @@ impl Probe {
     /// Sends `connect` (switching to its version) and waits for the CONNACK.
     pub(crate) async fn connect(&mut self, connect: Connect) -> Check<ConnAck> {
         self.client.set_version(connect.protocol_version);
-        self.send(&Packet::Connect(connect)).await?;
+        self.send(&Packet::Connect(Box::new(connect))).await?;
         match self.recv("a CONNACK").await? {
             Packet::ConnAck(ack) => Ok(ack),
             other => Err(Outcome::fail(

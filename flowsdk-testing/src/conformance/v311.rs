@@ -111,7 +111,7 @@ async fn valid_connect(cx: CaseContext) -> Check {
 async fn second_connect(cx: CaseContext) -> Check {
     let id = cx.client_id();
     let (mut p, _) = cx.connect(connect_v311(&cx, &id, true)?).await?;
-    p.send(&Packet::Connect(connect_v311(&cx, &id, true)?))
+    p.send(&Packet::Connect(Box::new(connect_v311(&cx, &id, true)?)))
         .await?;
     p.expect_close("the connection closed after a second CONNECT")
         .await

@@ -211,7 +211,7 @@ async fn qos_above_maximum(cx: CaseContext) -> Check {
     c.will = Some(will);
     let mut probe = cx.dial().await?;
     probe.set_version(ProtocolVersion::V5);
-    probe.send(&Packet::Connect(c)).await?;
+    probe.send(&Packet::Connect(Box::new(c))).await?;
     probe
         .expect_connect_refused("a Will QoS above Maximum QoS")
         .await
@@ -230,7 +230,7 @@ async fn retain_unsupported(cx: CaseContext) -> Check {
     c.will = Some(will);
     let mut probe = cx.dial().await?;
     probe.set_version(ProtocolVersion::V5);
-    probe.send(&Packet::Connect(c)).await?;
+    probe.send(&Packet::Connect(Box::new(c))).await?;
     probe
         .expect_connect_refused("Will Retain = 1 without retain support")
         .await

@@ -33,16 +33,16 @@ fn connect_presets_decode_to_the_codecs_connect() {
     let mut expected = Connect::new(MqttString::new("flowsdk-raw").unwrap());
     assert_eq!(
         decode(RawPacketBuilder::connect_v5(), V5),
-        Packet::Connect(expected.clone())
+        Packet::Connect(Box::new(expected.clone()))
     );
     assert_eq!(
         RawPacketBuilder::connect_v5().build().as_ref(),
-        encoded(&Packet::Connect(expected.clone()), V5)
+        encoded(&Packet::Connect(Box::new(expected.clone())), V5)
     );
     expected.protocol_version = V311;
     assert_eq!(
         decode(RawPacketBuilder::connect_v311(), V311),
-        Packet::Connect(expected)
+        Packet::Connect(Box::new(expected))
     );
 }
 

@@ -31,7 +31,7 @@ fn tcp_address(broker: &Mosquitto) -> String {
 fn connect_packet(client_id: &str, version: ProtocolVersion) -> Packet {
     let mut connect = Connect::new(MqttString::new(client_id).unwrap());
     connect.protocol_version = version;
-    Packet::Connect(connect)
+    Packet::Connect(Box::new(connect))
 }
 
 /// Sends CONNECT as `client_id` in `version` and returns the broker's CONNACK.

@@ -119,7 +119,10 @@ async fn a_server_connection_adopts_the_version_of_the_connect_it_reads() {
     let mut connect = flowsdk_codec::Connect::new(flowsdk_codec::MqttString::new("c").unwrap());
     connect.protocol_version = ProtocolVersion::V311;
     client.set_version(ProtocolVersion::V311);
-    client.send(&Packet::Connect(connect)).await.unwrap();
+    client
+        .send(&Packet::Connect(Box::new(connect)))
+        .await
+        .unwrap();
     assert!(matches!(
         server.read_packet().await.unwrap(),
         Some(Packet::Connect(_))
