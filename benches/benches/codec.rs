@@ -5,6 +5,9 @@
 //!
 //! - `publish_encode_<size>`: a QoS 1 PUBLISH with a 16-byte topic into a reused `BytesMut`,
 //!   cleared each iteration.
+//! - `publish_encode_64KiB_frames`: the 64 KiB PUBLISH queued in a `Frames` for a vectored
+//!   write, as `flowsdk-transport` sends it (the payload referenced, not copied); rumqttc's side
+//!   is its encode, as above.
 //! - `publish_decode_<size>`: the same frame taken off a `BytesMut` by each library's framing
 //!   decoder (`MqttDecoder::decode` / `Packet::read`), producing a whole packet value. Inputs
 //!   are fresh copies of the frame made outside the timed part, 64 per batch, for both.
@@ -33,7 +36,7 @@ use bytes::{Buf, BytesMut};
 use criterion::{Criterion, Throughput};
 use flowsdk_benches::report::{self, Case, Direction, Interleaved, Targets, FLOWSDK, RUMQTTC};
 use flowsdk_benches::workload::{self, FilterSpec, MAX_PACKET_SIZE, VERSION};
-use flowsdk_codec::{FixedHeader, MqttDecoder, Packet};
+use flowsdk_codec::{FixedHeader, Frames, MqttDecoder, Packet, DEFAULT_ZERO_COPY_MIN};
 use rumqttc::v5::mqttbytes::v5 as rumqtt;
 use rumqttc::v5::mqttbytes::QoS as RumqttQoS;
 
@@ -262,6 +265,9 @@ fn publish_benches(workloads: &[PublishWorkload]) -> Vec<Bench<'_>> {
                 out.extend_from_slice(black_box(frame))
             })),
         });
+        if w.ours.payload.len() >= DEFAULT_ZERO_COPY_MIN {
+            benches.push(frames_bench(w));
+        }
         let mut decoder = MqttDecoder::new(VERSION).with_max_packet_size(MAX_PACKET_SIZE);
         benches.push(Bench {
             case: Case {
@@ -282,6 +288,43 @@ fn publish_benches(workloads: &[PublishWorkload]) -> Vec<Bench<'_>> {
         });
     }
     benches
+}
+
+/// The same PUBLISH queued for a vectored write with `Frames`, as `flowsdk-transport` sends it:
+/// the payload is referenced, not copied. rumqttc has no such path, so its side is its encode.
+/// No floor: the copy the contiguous floor times is what this path does not do.
+fn frames_bench(w: &PublishWorkload) -> Bench<'_> {
+    let packet = Packet::from(w.ours.clone());
+    let mut frames = Frames::new();
+    frames
+        .push(&packet, VERSION, MAX_PACKET_SIZE)
+        .expect("workload encodes");
+    let mut queued = vec![0u8; frames.remaining()];
+    frames.copy_to_slice(&mut queued);
+    assert_eq!(queued, w.frame, "Frames holds other bytes than the frame");
+    let len = w.frame.len();
+    Bench {
+        case: Case {
+            group: format!("publish_encode_{}_frames", w.label),
+            direction: Direction::Encode,
+            bytes: len as u64,
+        },
+        flowsdk: Box::new(move |iters| {
+            let start = now();
+            for _ in 0..iters {
+                frames.clear();
+                frames
+                    .push(black_box(&packet), VERSION, MAX_PACKET_SIZE)
+                    .expect("workload encodes");
+                black_box(&frames);
+            }
+            start.elapsed()
+        }),
+        rumqttc: encode_side(len, |out| {
+            black_box(&w.theirs).write(out).expect("workload encodes");
+        }),
+        floor: None,
+    }
 }
 
 fn mixed_benches(w: &MixedWorkload) -> Vec<Bench<'_>> {

@@ -5,7 +5,8 @@
 //! - **One model, two versions.** [`Packet`] and its fifteen packet types serve protocol level
 //!   5 and 4; the [`ProtocolVersion`] is chosen when encoding or decoding.
 //! - **Zero copy.** Decoding takes [`bytes::Bytes`] and hands out slices of it for topics,
-//!   payloads, strings and binary properties.
+//!   payloads, strings and binary properties. Encoding into [`Frames`] leaves large PUBLISH
+//!   payloads where they are, for a vectored write.
 //! - **Incremental.** [`MqttDecoder`] takes a stream split at any byte and returns `Ok(None)`
 //!   until a packet is whole; the announced size is checked against the maximum packet size
 //!   from the fixed header, before the body is buffered.
@@ -47,6 +48,7 @@
 
 mod decoder;
 mod error;
+mod frames;
 mod packet;
 mod property;
 mod reason_code;
@@ -61,6 +63,7 @@ mod tokio_codec;
 
 pub use decoder::MqttDecoder;
 pub use error::CodecError;
+pub use frames::{Frames, DEFAULT_ZERO_COPY_MIN};
 pub use packet::{
     Auth, ConnAck, Connect, Disconnect, FixedHeader, Packet, PubAck, PubComp, PubRec, PubRel,
     Publish, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use flowsdk_codec::{MqttDecoder, Packet, ProtocolVersion, MAX_PACKET_SIZE};
+use flowsdk_codec::{Frames, MqttDecoder, Packet, ProtocolVersion, MAX_PACKET_SIZE};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 
 use crate::error::with_timeout;
@@ -146,10 +146,11 @@ impl Inbound {
     }
 }
 
-/// The send side: packets are encoded into one buffer and written together.
+/// The send side: packets are encoded into one queue and written together, with large
+/// PUBLISH payloads sent from where they are (see [`Frames`]).
 #[derive(Debug)]
 struct Outbound {
-    buf: BytesMut,
+    buf: Frames,
     version: ProtocolVersion,
     max_packet_size: u32,
     timeout: Option<Duration>,
@@ -158,7 +159,7 @@ struct Outbound {
 impl Outbound {
     fn new(s: &ConnectionSettings) -> Self {
         Outbound {
-            buf: BytesMut::with_capacity(READ_CHUNK),
+            buf: Frames::new(),
             version: s.version,
             max_packet_size: s.max_outgoing_packet_size,
             timeout: s.write_timeout,
@@ -170,8 +171,8 @@ impl Outbound {
             Packet::Connect(c) => c.protocol_version,
             _ => self.version,
         };
-        packet
-            .encode_limited(version, self.max_packet_size, &mut self.buf)
+        self.buf
+            .push(packet, version, self.max_packet_size)
             .map_err(|source| TransportError::Codec {
                 address: peer.to_string(),
                 source,
@@ -185,7 +186,9 @@ impl Outbound {
     ) -> Result<(), TransportError> {
         let buf = &mut self.buf;
         with_timeout(self.timeout, peer, Phase::Write, async {
-            // One write for everything queued: many small packets, few system calls.
+            // One write for everything queued: many small packets, few system calls; a
+            // vectored one where the stream supports it, so that large payloads go out
+            // without being copied.
             io.write_all_buf(buf)
                 .await
                 .map_err(|e| TransportError::io(peer, Phase::Write, e))?;
@@ -291,7 +294,7 @@ impl MqttConnection {
 
     /// Queues raw bytes as they are, for test tools that must send what the codec refuses.
     pub fn enqueue_raw(&mut self, bytes: &[u8]) {
-        self.outbound.buf.extend_from_slice(bytes);
+        self.outbound.buf.push_raw(bytes);
     }
 
     /// Bytes queued and not yet written.
@@ -423,7 +426,7 @@ impl MqttWriteHalf {
 
     /// As [`MqttConnection::enqueue_raw`].
     pub fn enqueue_raw(&mut self, bytes: &[u8]) {
-        self.outbound.buf.extend_from_slice(bytes);
+        self.outbound.buf.push_raw(bytes);
     }
 
     /// Bytes queued and not yet written.

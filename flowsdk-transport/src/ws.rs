@@ -15,7 +15,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use bytes::{Buf, Bytes};
+use bytes::{Buf, Bytes, BytesMut};
 use futures_util::{Sink, Stream};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -536,6 +536,38 @@ impl AsyncWrite for WsStream {
             .start_send(Message::Binary(Bytes::copy_from_slice(&buf[..n])))
             .map_err(write_error)?;
         Poll::Ready(Ok(n))
+    }
+
+    // A vectored write (headers and a large payload, see `flowsdk_codec::Frames`) becomes one
+    // message, as a contiguous one does: the message is a copy either way.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if total == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        let this = &mut *self;
+        ready!(Pin::new(&mut this.inner).poll_ready(cx)).map_err(write_error)?;
+        let n = total.min(this.max_frame_size);
+        let mut message = BytesMut::with_capacity(n);
+        for b in bufs {
+            let take = b.len().min(n - message.len());
+            message.extend_from_slice(&b[..take]);
+            if message.len() == n {
+                break;
+            }
+        }
+        Pin::new(&mut this.inner)
+            .start_send(Message::Binary(message.freeze()))
+            .map_err(write_error)?;
+        Poll::Ready(Ok(n))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

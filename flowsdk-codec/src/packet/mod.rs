@@ -239,6 +239,19 @@ pub(crate) fn encode_body<B: Body>(
     if let Some(size) = b.encode_simple(version, max_packet_size, out) {
         return Ok(size);
     }
+    let (lens, size) = measure_limited(b, version, max_packet_size)?;
+    b.write_packet(version, &lens, size, out);
+    Ok(size)
+}
+
+/// Checks `b` for `version` and measures it, refusing it when the whole packet is larger than
+/// `max_packet_size`.
+#[inline(always)]
+pub(crate) fn measure_limited<B: Body>(
+    b: &B,
+    version: ProtocolVersion,
+    max_packet_size: u32,
+) -> Result<(Lens, usize), CodecError> {
     let (lens, size) = measure_packet(b, version)?;
     if size > max_packet_size as usize {
         return Err(CodecError::PacketTooLarge {
@@ -246,8 +259,7 @@ pub(crate) fn encode_body<B: Body>(
             max: max_packet_size,
         });
     }
-    b.write_packet(version, &lens, size, out);
-    Ok(size)
+    Ok((lens, size))
 }
 
 #[inline]

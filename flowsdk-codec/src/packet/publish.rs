@@ -57,9 +57,16 @@ impl Publish {
         }
     }
 
-    /// Packet identifier, property block and payload: the part after the topic.
+    /// Packet identifier, property block and (with `payload`) the payload: the part after the
+    /// topic.
     #[inline(always)]
-    fn write_after_topic(&self, version: ProtocolVersion, lens: &Lens, out: &mut BytesMut) {
+    fn write_after_topic(
+        &self,
+        version: ProtocolVersion,
+        lens: &Lens,
+        out: &mut BytesMut,
+        payload: bool,
+    ) {
         let v5 = version == ProtocolVersion::V5;
         match self.packet_id {
             // The identifier and an empty property block in one write.
@@ -76,9 +83,40 @@ impl Publish {
             None if v5 => self.properties.encode_block(lens.props, out),
             None => {}
         }
-        if !self.payload.is_empty() {
+        if payload && !self.payload.is_empty() {
             out.put_slice(&self.payload);
         }
+    }
+
+    /// The packet as [`Body::write_packet`] writes it, `size` bytes in all, but without the
+    /// payload when `payload` is `false` (the caller sends it from where it is).
+    #[inline(always)]
+    pub(crate) fn write_parts(
+        &self,
+        version: ProtocolVersion,
+        lens: &Lens,
+        size: usize,
+        out: &mut BytesMut,
+        payload: bool,
+    ) {
+        out.reserve(if payload {
+            size
+        } else {
+            size - self.payload.len()
+        });
+        let topic = self.topic.as_mqtt_str().as_bytes();
+        // Fixed header, then the topic's length prefix.
+        let (vbi, n) = vbi_bytes(lens.body as u32);
+        let first = ((Self::TYPE as u8) << 4) | self.flags();
+        let [th, tl] = (topic.len() as u16).to_be_bytes();
+        match n {
+            1 => out.put_slice(&[first, vbi[0], th, tl]),
+            2 => out.put_slice(&[first, vbi[0], vbi[1], th, tl]),
+            3 => out.put_slice(&[first, vbi[0], vbi[1], vbi[2], th, tl]),
+            _ => out.put_slice(&[first, vbi[0], vbi[1], vbi[2], vbi[3], th, tl]),
+        }
+        out.put_slice(topic);
+        self.write_after_topic(version, lens, out, payload);
     }
 
     #[inline]
@@ -130,27 +168,14 @@ impl Body for Publish {
 
     fn write(&self, version: ProtocolVersion, lens: &Lens, out: &mut BytesMut) {
         put_str(self.topic.as_mqtt_str(), out);
-        self.write_after_topic(version, lens, out);
+        self.write_after_topic(version, lens, out, true);
     }
 
     // The same bytes as the default, in four writes instead of up to nine: each write into a
     // `BytesMut` checks capacity and moves the length, and PUBLISH is the packet sent most.
     #[inline(always)]
     fn write_packet(&self, version: ProtocolVersion, lens: &Lens, size: usize, out: &mut BytesMut) {
-        out.reserve(size);
-        let topic = self.topic.as_mqtt_str().as_bytes();
-        // Fixed header, then the topic's length prefix.
-        let (vbi, n) = vbi_bytes(lens.body as u32);
-        let first = ((Self::TYPE as u8) << 4) | self.flags();
-        let [th, tl] = (topic.len() as u16).to_be_bytes();
-        match n {
-            1 => out.put_slice(&[first, vbi[0], th, tl]),
-            2 => out.put_slice(&[first, vbi[0], vbi[1], th, tl]),
-            3 => out.put_slice(&[first, vbi[0], vbi[1], vbi[2], th, tl]),
-            _ => out.put_slice(&[first, vbi[0], vbi[1], vbi[2], vbi[3], th, tl]),
-        }
-        out.put_slice(topic);
-        self.write_after_topic(version, lens, out);
+        self.write_parts(version, lens, size, out, true);
     }
 
     // A PUBLISH without properties (or in 3.1.1), with a named topic, a packet identifier

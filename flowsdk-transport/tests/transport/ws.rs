@@ -260,6 +260,41 @@ async fn writes_go_out_as_binary_frames_no_larger_than_the_limit() {
 }
 
 #[tokio::test]
+async fn a_publish_sent_without_copying_its_payload_is_still_one_message() {
+    // The payload is over `flowsdk_codec::DEFAULT_ZERO_COPY_MIN`, so the connection queues it
+    // as a chunk of its own and writes headers and payload with one vectored write: that
+    // still makes one binary message, as a contiguous write of the same bytes does.
+    let listener = ws_listener(ListenerConfig::default()).await;
+    let (mut server, mut raw) = raw_pair(&listener).await;
+    let big = publish(100_000);
+    server.send(&big).await.unwrap();
+    match timeout(STEP, raw.next()).await.unwrap().unwrap().unwrap() {
+        Message::Binary(data) => assert_eq!(&data[..], &encode(&big)[..]),
+        other => panic!("expected a binary frame, got {other:?}"),
+    }
+    // And under a frame limit, messages as large as the limit allows, in order [MQTT-6.0.0-1].
+    let config = ListenerConfig::builder()
+        .ws(WsConfig::default().max_frame_size(4096))
+        .build();
+    let listener = ws_listener(config).await;
+    let (mut server, mut raw) = raw_pair(&listener).await;
+    server.send(&big).await.unwrap();
+    let expected = encode(&big);
+    let mut received = Vec::new();
+    while received.len() < expected.len() {
+        match timeout(STEP, raw.next()).await.unwrap().unwrap().unwrap() {
+            Message::Binary(data) => {
+                let left = expected.len() - received.len();
+                assert_eq!(data.len(), left.min(4096));
+                received.extend_from_slice(&data);
+            }
+            other => panic!("expected a binary frame, got {other:?}"),
+        }
+    }
+    assert_eq!(received, expected);
+}
+
+#[tokio::test]
 async fn ping_is_answered_with_pong_between_packets() {
     let listener = ws_listener(ListenerConfig::default()).await;
     let (mut server, mut raw) = raw_pair(&listener).await;
