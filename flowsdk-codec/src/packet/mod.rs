@@ -60,16 +60,15 @@ pub(crate) trait Body: Sized {
         put_vbi(lens.body as u32, out);
         self.write(version, lens, out);
     }
-    /// Encodes the packet in one pass when it has a simple shape whose rules take a few tests
-    /// (see [`Publish`]'s), returning the bytes written; `None` sends it the general way
-    /// (check, measure, write), which also names any rule broken. Nothing is written then.
+    /// Checks and measures the packet in a few tests when it has a simple shape (see
+    /// [`Publish`]'s), for [`Body::write_packet`]; `None` sends it the general way
+    /// ([`Body::measure`] and the size limit), which also names any rule broken.
     #[inline(always)]
-    fn encode_simple(
+    fn measure_simple(
         &self,
         _version: ProtocolVersion,
         _max_packet_size: u32,
-        _out: &mut BytesMut,
-    ) -> Option<usize> {
+    ) -> Option<(Lens, usize)> {
         None
     }
     /// Reads the variable header and payload; the flags were already checked for packets whose
@@ -236,10 +235,11 @@ pub(crate) fn encode_body<B: Body>(
     max_packet_size: u32,
     out: &mut BytesMut,
 ) -> Result<usize, CodecError> {
-    if let Some(size) = b.encode_simple(version, max_packet_size, out) {
-        return Ok(size);
-    }
-    let (lens, size) = measure_limited(b, version, max_packet_size)?;
+    // One call of `write_packet` for both paths: the writer is inlined once.
+    let (lens, size) = match b.measure_simple(version, max_packet_size) {
+        Some(measured) => measured,
+        None => measure_limited(b, version, max_packet_size)?,
+    };
     b.write_packet(version, &lens, size, out);
     Ok(size)
 }
