@@ -19,7 +19,9 @@
 //! - the incremental [`MqttDecoder`] agrees with [`Packet::decode`] however the stream is split,
 //!   and returns `Ok(None)` only while the bytes are a strict prefix of a packet;
 //! - errors met while decoding carry the reason code a receiver answers with;
-//! - encoders write nothing when they refuse a packet.
+//! - encoders write nothing when they refuse a packet;
+//! - [`Frames`] queues the same bytes, with a PUBLISH payload referenced (not copied) when it
+//!   is over the threshold.
 //!
 //! A third body, [`fuzz_client_session`], drives the client's sans-IO session
 //! (`flowsdk_client::proto::Session`) through a script read from the bytes and checks the
@@ -36,12 +38,12 @@
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 #![deny(clippy::unwrap_used)]
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use flowsdk_codec::{
     decode_variable_byte_integer, encode_variable_byte_integer, topic_matches, CodecError,
-    FixedHeader, MqttDecoder, MqttString, Packet, PacketId, PacketType, Properties, Property,
-    PropertyId, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions, TopicFilter, TopicName,
-    MAX_FIELD_LEN, MAX_PACKET_SIZE, MAX_VARIABLE_BYTE_INTEGER,
+    FixedHeader, Frames, MqttDecoder, MqttString, Packet, PacketId, PacketType, Properties,
+    Property, PropertyId, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions, TopicFilter,
+    TopicName, MAX_FIELD_LEN, MAX_PACKET_SIZE, MAX_VARIABLE_BYTE_INTEGER,
 };
 
 mod session;
@@ -289,6 +291,8 @@ fn check_decoded(packet: &Packet, version: ProtocolVersion, frame: Option<&[u8]>
         );
     }
 
+    check_frames(packet, version, &encoded);
+
     // One byte short of its size, the packet is refused and nothing is written.
     let max = u32::try_from(len - 1).expect("decoded packets are far below 4 GiB");
     let mut refused = BytesMut::from(GUARD);
@@ -329,6 +333,40 @@ fn check_decoded(packet: &Packet, version: ProtocolVersion, frame: Option<&[u8]>
 
     check_other_version(packet, version);
     encoded
+}
+
+/// Queued in a [`Frames`] after another packet, with payloads referenced from one byte on and
+/// copied at every size, the packet reads back as `encoded` (and a `Frames` refuses it one byte
+/// short of its size, queueing nothing); the payload chunk is the payload's own memory.
+fn check_frames(packet: &Packet, version: ProtocolVersion, encoded: &[u8]) {
+    for min in [1, usize::MAX] {
+        let mut frames = Frames::with_zero_copy_min(min);
+        frames.push_raw(GUARD);
+        let size = frames
+            .push(packet, version, MAX_PACKET_SIZE)
+            .expect("encode_limited accepted the packet at the protocol maximum");
+        assert_eq!(size, encoded.len(), "Frames wrote another size");
+        assert_eq!(frames.remaining(), GUARD.len() + size);
+        let mut slices = [std::io::IoSlice::new(&[]); 4];
+        let n = frames.chunks_vectored(&mut slices);
+        if let (Packet::Publish(p), 1) = (packet, min) {
+            if !p.payload.is_empty() {
+                assert_eq!(n, 2, "a referenced payload is its own chunk");
+                assert_eq!(
+                    slices[1].as_ptr(),
+                    p.payload.as_ptr(),
+                    "the payload was copied"
+                );
+            }
+        }
+        let mut bytes = vec![0; frames.remaining()];
+        frames.copy_to_slice(&mut bytes);
+        assert_eq!(&bytes[..GUARD.len()], GUARD);
+        assert_eq!(&bytes[GUARD.len()..], encoded, "Frames holds other bytes");
+        let max = u32::try_from(size - 1).expect("decoded packets are far below 4 GiB");
+        assert!(frames.push(packet, version, max).is_err());
+        assert!(frames.is_empty(), "a refused packet was queued");
+    }
 }
 
 /// A string field of a decoded packet holds what [`MqttString::new`] would accept: decoders
