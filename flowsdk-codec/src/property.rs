@@ -508,15 +508,6 @@ impl Property {
     serde(from = "Vec<Property>", into = "Vec<Property>")
 )]
 pub struct Properties {
-    /// `None` for an empty list, the usual case: a packet value then carries one word for its
-    /// properties, not a list and its summary (smaller packets move faster, and a decoded
-    /// packet is moved at least once, into the caller's hands).
-    inner: Option<Box<Inner>>,
-}
-
-/// A non-empty property list and its summary.
-#[derive(Clone, Debug)]
-struct Inner {
     items: Vec<Property>,
     summary: Summary,
 }
@@ -570,7 +561,7 @@ impl Summary {
 
 impl PartialEq for Properties {
     fn eq(&self, other: &Self) -> bool {
-        self.items() == other.items()
+        self.items == other.items
     }
 }
 
@@ -578,13 +569,13 @@ impl Eq for Properties {}
 
 impl std::hash::Hash for Properties {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.items().hash(state);
+        self.items.hash(state);
     }
 }
 
 impl From<Properties> for Vec<Property> {
     fn from(p: Properties) -> Self {
-        p.inner.map(|inner| inner.items).unwrap_or_default()
+        p.items
     }
 }
 
@@ -593,7 +584,7 @@ macro_rules! getters_setters {
         $(
             #[doc = concat!("The `", stringify!($variant), "` property, if present.")]
             pub fn $get(&self) -> Option<$ty> {
-                self.items().iter().find_map(|p| match p {
+                self.items.iter().find_map(|p| match p {
                     Property::$variant(v) => Some(v.clone()),
                     _ => None,
                 })
@@ -610,63 +601,32 @@ macro_rules! getters_setters {
 impl Properties {
     /// An empty property list; does not allocate.
     pub const fn new() -> Self {
-        Properties { inner: None }
-    }
-
-    /// The list from its parts; an empty one holds nothing.
-    fn from_parts(items: Vec<Property>, summary: Summary) -> Self {
-        if items.is_empty() {
-            return Properties::new();
-        }
         Properties {
-            inner: Some(Box::new(Inner { items, summary })),
-        }
-    }
-
-    /// The properties, as a slice.
-    #[inline]
-    fn items(&self) -> &[Property] {
-        match &self.inner {
-            Some(inner) => &inner.items,
-            None => &[],
-        }
-    }
-
-    /// The summary of the list (that of an empty list when there is none).
-    #[inline]
-    fn summary(&self) -> Summary {
-        match &self.inner {
-            Some(inner) => inner.summary,
-            None => Summary::EMPTY,
+            items: Vec::new(),
+            summary: Summary::EMPTY,
         }
     }
 
     /// `true` when there are no properties.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.items().is_empty()
+        self.items.is_empty()
     }
 
     /// Number of properties (each User Property counts once).
     pub fn len(&self) -> usize {
-        self.items().len()
+        self.items.len()
     }
 
     /// The properties in order.
     pub fn iter(&self) -> std::slice::Iter<'_, Property> {
-        self.items().iter()
+        self.items.iter()
     }
 
     /// Appends a property. Rules (allowed in which packet, duplicates) are checked at encode time.
     pub fn push(&mut self, property: Property) {
-        let inner = self.inner.get_or_insert_with(|| {
-            Box::new(Inner {
-                items: Vec::new(),
-                summary: Summary::EMPTY,
-            })
-        });
-        inner.summary.add(&property);
-        inner.items.push(property);
+        self.summary.add(&property);
+        self.items.push(property);
     }
 
     /// Appends a property, returning `self` (for building).
@@ -679,24 +639,18 @@ impl Properties {
     /// Keeps only the properties for which `keep` returns `true` (a broker drops Topic Alias
     /// and Subscription Identifiers before forwarding, for example).
     pub fn retain(&mut self, keep: impl FnMut(&Property) -> bool) {
-        if let Some(inner) = &mut self.inner {
-            inner.items.retain(keep);
-            if inner.items.is_empty() {
-                self.inner = None;
-            } else {
-                inner.summary = Summary::of(&inner.items);
-            }
-        }
+        self.items.retain(keep);
+        self.summary = Summary::of(&self.items);
     }
 
     /// The first property with identifier `id`.
     pub fn get(&self, id: PropertyId) -> Option<&Property> {
-        self.items().iter().find(|p| p.id() == id)
+        self.items.iter().find(|p| p.id() == id)
     }
 
     /// Removes every property with identifier `id`, then appends `property` if given.
     pub fn replace(&mut self, id: PropertyId, property: Option<Property>) {
-        if self.summary().seen & id.bit() != 0 {
+        if self.summary.seen & id.bit() != 0 {
             self.retain(|p| p.id() != id);
         }
         if let Some(p) = property {
@@ -722,7 +676,7 @@ impl Properties {
 
     /// The User Properties in order, as `(name, value)`.
     pub fn user_properties(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.items().iter().filter_map(|p| match p {
+        self.items.iter().filter_map(|p| match p {
             Property::UserProperty(k, v) => Some((k.as_str(), v.as_str())),
             _ => None,
         })
@@ -730,7 +684,7 @@ impl Properties {
 
     /// The Subscription Identifiers in order (a PUBLISH carries one per matching subscription).
     pub fn subscription_identifiers(&self) -> impl Iterator<Item = u32> + '_ {
-        self.items().iter().filter_map(|p| match p {
+        self.items.iter().filter_map(|p| match p {
             Property::SubscriptionIdentifier(v) => Some(*v),
             _ => None,
         })
@@ -773,7 +727,7 @@ impl Properties {
     /// [`CodecError::InvalidPropertyValue`], [`CodecError::AuthDataWithoutMethod`].
     pub fn validate(&self, scope: Option<PacketType>) -> Result<(), CodecError> {
         let mut seen = 0u64;
-        for p in self.items() {
+        for p in &self.items {
             check_one(p, scope, &mut seen)?;
         }
         check_auth_pair(seen)
@@ -783,10 +737,7 @@ impl Properties {
     /// as [`Properties::validate`] does.
     #[inline]
     pub(crate) fn checked_len(&self, scope: Option<PacketType>) -> Result<usize, CodecError> {
-        let Some(inner) = &self.inner else {
-            return Ok(0);
-        };
-        let s = &inner.summary;
+        let s = &self.summary;
         let may_repeat = P::UserProperty.bit()
             | if scope == Some(PacketType::Publish) {
                 P::SubscriptionIdentifier.bit()
@@ -808,7 +759,7 @@ impl Properties {
     fn checked_len_in_full(&self, scope: Option<PacketType>) -> Result<usize, CodecError> {
         let mut seen = 0u64;
         let mut len = 0usize;
-        for p in self.items() {
+        for p in &self.items {
             check_one(p, scope, &mut seen)?;
             len += p.encoded_len()?;
         }
@@ -822,7 +773,7 @@ impl Properties {
     /// Writes the length prefix and properties. `len` is the value `checked_len` returned.
     pub(crate) fn encode_block(&self, len: usize, out: &mut BytesMut) {
         put_vbi(len as u32, out);
-        for p in self.items() {
+        for p in &self.items {
             p.encode(out);
         }
     }
@@ -869,7 +820,10 @@ impl Properties {
                 repeated,
                 invalid: false,
             };
-            Ok(Properties::from_parts(props, summary))
+            Ok(Properties {
+                items: props,
+                summary,
+            })
         })
     }
 
@@ -933,7 +887,7 @@ fn check_auth_pair(seen: u64) -> Result<(), CodecError> {
 impl From<Vec<Property>> for Properties {
     fn from(items: Vec<Property>) -> Self {
         let summary = Summary::of(&items);
-        Properties::from_parts(items, summary)
+        Properties { items, summary }
     }
 }
 
@@ -947,7 +901,7 @@ impl IntoIterator for Properties {
     type Item = Property;
     type IntoIter = std::vec::IntoIter<Property>;
     fn into_iter(self) -> Self::IntoIter {
-        Vec::from(self).into_iter()
+        self.items.into_iter()
     }
 }
 
@@ -955,7 +909,7 @@ impl<'a> IntoIterator for &'a Properties {
     type Item = &'a Property;
     type IntoIter = std::slice::Iter<'a, Property>;
     fn into_iter(self) -> Self::IntoIter {
-        self.items().iter()
+        self.items.iter()
     }
 }
 
@@ -1029,26 +983,27 @@ mod representation_tests {
     use crate::{Packet, Publish};
 
     #[test]
-    fn an_empty_list_is_one_word_and_packets_stay_small() {
+    fn packets_stay_small() {
         let word = std::mem::size_of::<usize>();
-        assert_eq!(std::mem::size_of::<Properties>(), word);
         // A `Packet` is as large as its largest variant; `Connect` is boxed so that this is
-        // `Publish`: two `Bytes` handles, the properties word and a few flags.
+        // `Publish`: two `Bytes` handles, the properties (a list and its summary) and a few
+        // flags.
+        assert!(std::mem::size_of::<Properties>() <= 6 * word);
         assert!(std::mem::size_of::<Packet>() <= std::mem::size_of::<Publish>() + word);
-        assert!(std::mem::size_of::<Publish>() <= 10 * word);
+        assert!(std::mem::size_of::<Publish>() <= 15 * word);
     }
 
     #[test]
-    fn a_list_emptied_by_any_edit_is_the_empty_list() {
+    fn a_list_emptied_by_any_edit_equals_the_empty_list() {
         let mut props = Properties::new().with(Property::TopicAlias(3));
         assert!(!props.is_empty());
         props.retain(|_| false);
-        assert!(props.is_empty() && props.inner.is_none());
+        assert!(props.is_empty() && props.items.is_empty());
         assert_eq!(props, Properties::new());
         props.set_topic_alias(Some(4));
         props.set_topic_alias(None);
-        assert!(props.is_empty() && props.inner.is_none());
-        assert!(Properties::from(Vec::new()).inner.is_none());
+        assert!(props.is_empty() && props.items.is_empty());
+        assert!(Properties::from(Vec::new()).is_empty());
         assert_eq!(
             Properties::new().checked_len(Some(PacketType::Publish)),
             Ok(0)
