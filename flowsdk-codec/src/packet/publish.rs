@@ -153,7 +153,7 @@ impl Body for Publish {
         (u8::from(self.dup) << 3) | (self.qos.as_u8() << 1) | u8::from(self.retain)
     }
 
-    #[inline]
+    #[inline(always)]
     fn measure(&self, version: ProtocolVersion) -> Result<Lens, CodecError> {
         self.check(version)?;
         let (props, block) = measure_properties(&self.properties, Self::TYPE, version)?;
