@@ -207,10 +207,7 @@ macro_rules! dispatch {
 }
 
 #[inline(always)]
-pub(crate) fn measure_packet<B: Body>(
-    b: &B,
-    version: ProtocolVersion,
-) -> Result<(Lens, usize), CodecError> {
+fn measure_packet<B: Body>(b: &B, version: ProtocolVersion) -> Result<(Lens, usize), CodecError> {
     if B::TYPE == PacketType::Auth && version == ProtocolVersion::V311 {
         return Err(CodecError::PacketNotInVersion {
             packet: B::TYPE,

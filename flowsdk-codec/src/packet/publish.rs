@@ -487,13 +487,10 @@ mod tests {
                     let taken = p.measure_simple(version, max);
                     // The general path alone: check, measure, write.
                     let general =
-                        crate::packet::measure_packet(p, version).and_then(|(lens, size)| {
-                            if size > max as usize {
-                                return Err(CodecError::PacketTooLarge { size, max });
-                            }
+                        crate::packet::measure_limited(p, version, max).map(|(lens, size)| {
                             let mut out = BytesMut::new();
                             p.write_packet(version, &lens, size, &mut out);
-                            Ok(out)
+                            out
                         });
                     if let Some((lens, size)) = taken {
                         simple_taken += 1;
