@@ -112,6 +112,21 @@ pub(crate) fn is_ascii_topic_name(bytes: &[u8]) -> bool {
     })
 }
 
+/// The high bit of each byte of `word` (eight bytes, read little-endian) that is `+` or `#`,
+/// exactly: bit `8 * i + 7` is set when byte `i` is a wildcard.
+#[inline(always)]
+pub(crate) fn wildcard_bytes(word: &[u8]) -> u64 {
+    const BIT3: u64 = u64::from_ne_bytes([0x08; 8]);
+    const HASH: u64 = u64::from_ne_bytes([b'#'; 8]);
+    const LOW7: u64 = u64::from_ne_bytes([0x7F; 8]);
+    let mut w = [0u8; 8];
+    w.copy_from_slice(word);
+    // Zero exactly where the byte is `#` or `+` (they differ only in bit 3).
+    let t = (u64::from_le_bytes(w) & !BIT3) ^ HASH;
+    // A byte's high bit ends up clear exactly when the byte is zero; no carry crosses bytes.
+    !(((t & LOW7) + LOW7) | t) & HIGH
+}
+
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
 const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
 
@@ -264,6 +279,25 @@ mod tests {
             }
         }
         assert!(is_ascii_without_nul(b"") && is_ascii_topic_name(b""));
+    }
+
+    #[test]
+    fn wildcard_bytes_marks_exactly_the_wildcards_of_a_word() {
+        // Each byte value in each place, beside every byte value in the next place (a false
+        // mark would come from a borrow or carry between neighbours).
+        for pos in 0..8 {
+            for b in 0..=255u8 {
+                for next in 0..=255u8 {
+                    let mut w = [b'x'; 8];
+                    w[pos] = b;
+                    w[(pos + 1) % 8] = next;
+                    let expected = w.iter().enumerate().fold(0u64, |m, (i, &c)| {
+                        m | (u64::from(c == b'+' || c == b'#') << (8 * i + 7))
+                    });
+                    assert_eq!(wildcard_bytes(&w), expected, "{w:?}");
+                }
+            }
+        }
     }
 
     #[test]

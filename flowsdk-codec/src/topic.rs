@@ -231,15 +231,33 @@ fn wildcards_are_whole_levels(bytes: &[u8]) -> bool {
         return false;
     }
     let last = pattern.len() - 1;
-    pattern.iter().enumerate().all(|(i, &b)| {
+    let wildcard_ok = |i: usize| {
         let whole_level =
-            || (i == 0 || pattern[i - 1] == b'/') && (i == last || pattern[i + 1] == b'/');
-        match b {
-            b'#' => i == last && whole_level(),
-            b'+' => whole_level(),
+            (i == 0 || pattern[i - 1] == b'/') && (i == last || pattern[i + 1] == b'/');
+        match pattern[i] {
+            b'#' => i == last && whole_level,
+            b'+' => whole_level,
             _ => true,
         }
-    })
+    };
+    // Eight bytes at a time: only the wildcards found in a word are looked at.
+    let mut words = pattern.chunks_exact(8);
+    let mut at = 0;
+    for w in words.by_ref() {
+        let mut found = crate::string::wildcard_bytes(w);
+        while found != 0 {
+            if !wildcard_ok(at + found.trailing_zeros() as usize / 8) {
+                return false;
+            }
+            found &= found - 1;
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| !matches!(b, b'+' | b'#') || wildcard_ok(at + i))
 }
 
 /// Checks every filter rule in order and names the first one broken, or `Ok` for a valid
@@ -500,6 +518,22 @@ mod tests {
             .map(|f| [b"$share/".as_slice(), f].concat())
             .collect();
         all.extend(shared);
+        // Longer ones, so that wildcards fall in every place of an eight-byte word and on
+        // either side of a word boundary.
+        let long: Vec<Vec<u8>> = all
+            .iter()
+            .filter(|f| f.len() <= 4)
+            .flat_map(|f| {
+                [
+                    [b"abcdefg".as_slice(), f].concat(),
+                    [b"abcdefgh/".as_slice(), f].concat(),
+                    [f.as_slice(), b"/abcdefgh"].concat(),
+                    [b"abcd".as_slice(), f, b"abcdefgh/", f].concat(),
+                    [f.as_slice(), b"/abcde/", f, b"/", f].concat(),
+                ]
+            })
+            .collect();
+        all.extend(long);
         all.extend([b"$share/".to_vec(), b"$share/g/a/+".to_vec()]);
         for f in all {
             let s = MqttString::new(String::from_utf8(f).unwrap()).unwrap();

@@ -61,7 +61,8 @@ impl Body for Unsubscribe {
     fn read(_flags: u8, r: &mut Reader, version: ProtocolVersion) -> Result<Self, CodecError> {
         let packet_id = read_packet_id(r)?;
         let properties = read_properties(r, version)?;
-        let mut filters = Vec::new();
+        // A filter takes at least three bytes (length, one character); see `Subscribe::read`.
+        let mut filters = Vec::with_capacity((r.remaining() / 3).min(8));
         while r.has_remaining() {
             filters.push(TopicFilter::try_from_string(r.string("topic filter")?)?);
         }
