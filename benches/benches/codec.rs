@@ -15,10 +15,12 @@
 //!   PUBLISH with user properties, content type, message expiry and topic alias; encoded one
 //!   after the other into one buffer, and decoded packet by packet from the concatenation.
 //!
-//! After criterion, an interleaved pass runs both sides of each case in turn (and, for PUBLISH,
-//! a floor: the buffer work no codec can skip, see `report::Interleaved`), so that a change in
-//! the machine's load hits both sides alike. A case counts as met only when criterion's ratio
-//! and the interleaved one both reach the target.
+//! After criterion, an interleaved pass runs both sides of each case in turn, so that a change
+//! in the machine's load hits both sides alike, together with, where a case has them, a floor
+//! (PUBLISH: the buffer work no codec can skip) and a bound (PUBLISH encode: a writer that
+//! checks nothing; mixed decode: the same packets without property blocks), see
+//! `report::Interleaved`. A case counts as met only when criterion's ratio and the interleaved
+//! one both reach the target.
 //!
 //! Before anything is timed, both libraries encode every workload and the bytes are compared,
 //! and each decodes the frames back to the packet it started from: the two sides do the same
@@ -32,11 +34,11 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, BufMut, BytesMut};
 use criterion::{Criterion, Throughput};
 use flowsdk_benches::report::{self, Case, Direction, Interleaved, Targets, FLOWSDK, RUMQTTC};
 use flowsdk_benches::workload::{self, FilterSpec, MAX_PACKET_SIZE, VERSION};
-use flowsdk_codec::{FixedHeader, Frames, MqttDecoder, Packet, DEFAULT_ZERO_COPY_MIN};
+use flowsdk_codec::{FixedHeader, Frames, MqttDecoder, Packet, Properties, DEFAULT_ZERO_COPY_MIN};
 use rumqttc::v5::mqttbytes::v5 as rumqtt;
 use rumqttc::v5::mqttbytes::QoS as RumqttQoS;
 
@@ -60,12 +62,13 @@ fn now() -> Instant {
 /// the interleaved pass calls both sides of a case in turn.
 type Side<'a> = Box<dyn FnMut(u64) -> Duration + 'a>;
 
-/// A case, its two sides, and its floor where it has one (see [`Interleaved`]).
+/// A case, its two sides, and its floor and bound where it has them (see [`Interleaved`]).
 struct Bench<'a> {
     case: Case,
     flowsdk: Side<'a>,
     rumqttc: Side<'a>,
     floor: Option<Side<'a>>,
+    bound: Option<Side<'a>>,
 }
 
 /// Encoding into a reused buffer, cleared each iteration.
@@ -264,6 +267,7 @@ fn publish_benches(workloads: &[PublishWorkload]) -> Vec<Bench<'_>> {
             floor: Some(encode_side(len, |out| {
                 out.extend_from_slice(black_box(frame))
             })),
+            bound: Some(unchecked_bound(w)),
         });
         if w.ours.payload.len() >= DEFAULT_ZERO_COPY_MIN {
             benches.push(frames_bench(w));
@@ -285,6 +289,7 @@ fn publish_benches(workloads: &[PublishWorkload]) -> Vec<Bench<'_>> {
                 payload.advance(payload_start);
                 (topic, payload)
             })),
+            bound: None,
         });
     }
     benches
@@ -324,7 +329,60 @@ fn frames_bench(w: &PublishWorkload) -> Bench<'_> {
             black_box(&w.theirs).write(out).expect("workload encodes");
         }),
         floor: None,
+        bound: None,
     }
+}
+
+/// The PUBLISH workload written with no checks at all: the same four buffer writes flowsdk's
+/// encoder makes (fixed header with the topic's length, topic, packet identifier with the empty
+/// property block, payload) after one `reserve`, with nothing checked or measured beforehand.
+/// It is how fast flowsdk's encode would be if checking the packet cost nothing; the frame it
+/// writes is compared with the real one first. (Assembling everything before the payload on
+/// the stack first, for two writes, measured slower.)
+fn unchecked_bound(w: &PublishWorkload) -> Side<'_> {
+    fn write(first: u8, topic: &[u8], id: u16, payload: &[u8], out: &mut BytesMut) {
+        let body = 2 + topic.len() + 2 + 1 + payload.len();
+        let mut head = [first, 0, 0, 0, 0, 0, 0];
+        let mut at = 1;
+        let mut rest = body;
+        loop {
+            let byte = (rest & 0x7F) as u8;
+            rest >>= 7;
+            head[at] = if rest > 0 { byte | 0x80 } else { byte };
+            at += 1;
+            if rest == 0 {
+                break;
+            }
+        }
+        head[at..at + 2].copy_from_slice(&(topic.len() as u16).to_be_bytes());
+        out.reserve(at + body);
+        out.put_slice(&head[..at + 2]);
+        out.put_slice(topic);
+        let [hi, lo] = id.to_be_bytes();
+        out.put_slice(&[hi, lo, 0]);
+        out.put_slice(payload);
+    }
+    let topic = workload::TOPIC.as_bytes();
+    let first = w.frame[0];
+    let payload = w.ours.payload.clone();
+    let mut check = BytesMut::new();
+    write(
+        first,
+        topic,
+        workload::PUBLISH_PACKET_ID,
+        &payload,
+        &mut check,
+    );
+    assert_eq!(check, w.frame, "the unchecked writer writes other bytes");
+    encode_side(w.frame.len(), move |out| {
+        write(
+            black_box(first),
+            black_box(topic),
+            black_box(workload::PUBLISH_PACKET_ID),
+            black_box(&payload),
+            out,
+        )
+    })
 }
 
 fn mixed_benches(w: &MixedWorkload) -> Vec<Bench<'_>> {
@@ -347,6 +405,7 @@ fn mixed_benches(w: &MixedWorkload) -> Vec<Bench<'_>> {
                 }
             }),
             floor: None,
+            bound: None,
         },
         Bench {
             case: Case {
@@ -366,6 +425,13 @@ fn mixed_benches(w: &MixedWorkload) -> Vec<Bench<'_>> {
                 packets
             }),
             floor: None,
+            // The same decoder on the same packets without their property blocks: what the
+            // case would take if property blocks cost nothing to decode and check.
+            bound: Some(decode_side(&w.without_properties, |buf| {
+                let mut decoder = MqttDecoder::new(VERSION).with_max_packet_size(MAX_PACKET_SIZE);
+                let packets: [_; 3] = std::array::from_fn(|_| decoder.decode(buf));
+                packets
+            })),
         },
     ]
 }
@@ -381,6 +447,8 @@ struct MixedWorkload {
     ours: [Packet; 3],
     theirs: [rumqtt::Packet; 3],
     stream: BytesMut,
+    /// The same three packets with empty property blocks, encoded.
+    without_properties: BytesMut,
 }
 
 fn run_criterion(c: &mut Criterion, bench: &mut Bench<'_>) {
@@ -397,14 +465,17 @@ fn run_criterion(c: &mut Criterion, bench: &mut Bench<'_>) {
 /// [`Interleaved`] for the statistic.
 fn interleave(bench: &mut Bench<'_>) -> Interleaved {
     let per_iter = |d: Duration| d.as_secs_f64() * 1e9 / ROUND as f64;
-    let (mut ours, mut theirs, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut floor, mut bound) = (Vec::new(), Vec::new());
     let mut turn = |bench: &mut Bench<'_>, keep: bool| {
         let (o, t) = ((bench.flowsdk)(ROUND), (bench.rumqttc)(ROUND));
         let f = bench.floor.as_mut().map(|floor| floor(ROUND));
+        let b = bench.bound.as_mut().map(|bound| bound(ROUND));
         if keep {
             ours.push(per_iter(o));
             theirs.push(per_iter(t));
             floor.extend(f.map(per_iter));
+            bound.extend(b.map(per_iter));
         }
     };
     for _ in 0..4 {
@@ -421,7 +492,12 @@ fn interleave(bench: &mut Bench<'_>) -> Interleaved {
     } else {
         Some(floor.as_mut_slice())
     };
-    Interleaved::from_samples(&mut ours, &mut theirs, floor)
+    let interleaved = Interleaved::from_samples(&mut ours, &mut theirs, floor);
+    if bound.is_empty() {
+        interleaved
+    } else {
+        interleaved.with_bound(&mut bound)
+    }
 }
 
 fn print_summary(benches: &mut [Bench<'_>], since: SystemTime) {
@@ -488,10 +564,21 @@ fn main() {
         let ours = workload::mixed().expect("workload is valid");
         let theirs = rumqtt_mixed();
         let stream = check_equivalent("mixed", &ours, &theirs);
+        let mut bare = ours.clone();
+        for p in &mut bare {
+            match p {
+                Packet::Connect(c) => c.properties = Properties::new(),
+                Packet::Subscribe(s) => s.properties = Properties::new(),
+                Packet::Publish(p) => p.properties = Properties::new(),
+                other => unreachable!("the mixed workload has no {other:?}"),
+            }
+        }
+        let without_properties = flowsdk_encode(&bare);
         MixedWorkload {
             ours,
             theirs,
             stream,
+            without_properties,
         }
     };
 

@@ -154,6 +154,11 @@ pub fn read_estimate(
 /// A floor is the buffer work no codec can skip and still give the same result: copying the
 /// finished frame into the output buffer once (encode), or splitting the frame off the input
 /// and taking zero-copy handles on its topic and payload (decode). No parsing, no checks.
+///
+/// A bound is what flowsdk's way of doing the case would take if the work the target would
+/// have to do away with cost nothing: for PUBLISH encode, a writer that checks nothing and
+/// writes the same bytes from the packet's parts in the fewest safe buffer writes; for the
+/// mixed decode, flowsdk's decoder on the same packets without their property blocks.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Interleaved {
     /// FlowSDK's time per iteration, nanoseconds.
@@ -162,6 +167,8 @@ pub struct Interleaved {
     pub rumqttc_ns: f64,
     /// The floor's time per iteration, nanoseconds, for cases that have one.
     pub floor_ns: Option<f64>,
+    /// The bound's time per iteration, nanoseconds, for cases that have one.
+    pub bound_ns: Option<f64>,
     /// Turns each side had.
     pub rounds: usize,
 }
@@ -180,8 +187,18 @@ impl Interleaved {
             flowsdk_ns: lower_decile(flowsdk),
             rumqttc_ns: lower_decile(rumqttc),
             floor_ns: floor.map(lower_decile),
+            bound_ns: None,
             rounds: flowsdk.len().min(rumqttc.len()),
         }
+    }
+
+    /// The same, with the bound's samples.
+    ///
+    /// # Panics
+    /// As [`Interleaved::from_samples`].
+    pub fn with_bound(mut self, bound: &mut [f64]) -> Interleaved {
+        self.bound_ns = Some(lower_decile(bound));
+        self
     }
 
     /// `rumqttc / flowsdk`.
@@ -192,6 +209,12 @@ impl Interleaved {
     /// The largest speed-up any codec could show: `rumqttc / floor`.
     pub fn max_speedup(&self) -> Option<f64> {
         self.floor_ns.map(|floor| self.rumqttc_ns / floor)
+    }
+
+    /// The speed-up flowsdk would show if the work the bound leaves out cost nothing:
+    /// `rumqttc / bound`.
+    pub fn bound_speedup(&self) -> Option<f64> {
+        self.bound_ns.map(|bound| self.rumqttc_ns / bound)
     }
 }
 
@@ -240,6 +263,14 @@ impl Row {
         self.max_speedup()
             .is_some_and(|max| max < targets.for_direction(self.case.direction))
     }
+
+    /// `true` when even the bound is slower than the target asks: flowsdk would miss the
+    /// target with the left-out work (checks, property blocks) costing nothing.
+    pub fn target_beyond_bound(&self, targets: Targets) -> bool {
+        self.interleaved
+            .and_then(|i| i.bound_speedup())
+            .is_some_and(|b| b < targets.for_direction(self.case.direction))
+    }
 }
 
 /// The rows of `cases` whose both sides have a result in `dir` no older than `since`.
@@ -284,10 +315,10 @@ pub fn table(rows: &[Row], targets: Targets) -> String {
     out.push_str(
         "| case | bytes | flowsdk | rumqttc | flowsdk thrpt | rumqttc thrpt | speed-up \
          | interleaved flowsdk | interleaved rumqttc | floor | interleaved speed-up \
-         | max speed-up | target |\n",
+         | max speed-up | bound speed-up | target |\n",
     );
     out.push_str(
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
     );
     let dash = || "-".to_owned();
     for row in rows {
@@ -296,13 +327,15 @@ pub fn table(rows: &[Row], targets: Targets) -> String {
             "met"
         } else if row.target_below_floor(targets) {
             "missed, below floor"
+        } else if row.target_beyond_bound(targets) {
+            "missed, beyond bound"
         } else {
             "MISSED"
         };
         let i = row.interleaved;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {:.2}x | {} | {} | {} | {} | {} | {:.1}x {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.2}x | {} | {} | {} | {} | {} | {} | {:.1}x {} |",
             row.case.group,
             row.case.bytes,
             format_time(row.flowsdk.ns),
@@ -315,6 +348,8 @@ pub fn table(rows: &[Row], targets: Targets) -> String {
             i.and_then(|i| i.floor_ns).map_or_else(dash, format_time),
             i.map_or_else(dash, |i| format!("{:.2}x", i.speedup())),
             row.max_speedup().map_or_else(dash, |m| format!("{m:.2}x")),
+            i.and_then(|i| i.bound_speedup())
+                .map_or_else(dash, |b| format!("{b:.2}x")),
             target,
             verdict,
         );
@@ -354,12 +389,24 @@ pub fn summary_line(rows: &[Row], targets: Targets) -> String {
             .iter()
             .filter(|r| r.target_below_floor(targets))
             .count();
+        let beyond = missed
+            .iter()
+            .filter(|r| !r.target_below_floor(targets) && r.target_beyond_bound(targets))
+            .count();
         let mut verdict = format!("missed: {}", list.join(", "));
+        let mut notes = Vec::new();
         if below > 0 {
-            let _ = write!(
-                verdict,
-                " ({below} of them ask for less time than the floor any codec needs)"
-            );
+            notes.push(format!(
+                "{below} of them ask for less time than the floor any codec needs"
+            ));
+        }
+        if beyond > 0 {
+            notes.push(format!(
+                "{beyond} more for less than flowsdk would take with the bound's work free"
+            ));
+        }
+        if !notes.is_empty() {
+            let _ = write!(verdict, " ({})", notes.join("; "));
         }
         verdict
     };
@@ -454,7 +501,7 @@ mod tests {
         let line = t.lines().nth(2).unwrap();
         assert_eq!(
             line,
-            "| encode_case_1000 | 1024 | 1.00 µs | 2.00 µs | 976.6 MiB/s | 488.3 MiB/s | 2.00x | - | - | - | - | - | 1.5x met |"
+            "| encode_case_1000 | 1024 | 1.00 µs | 2.00 µs | 976.6 MiB/s | 488.3 MiB/s | 2.00x | - | - | - | - | - | - | 1.5x met |"
         );
     }
 
@@ -485,9 +532,35 @@ mod tests {
         let t = table(&[r], Targets::default());
         assert!(
             t.contains(
-                "| 10.0 ns | 12.0 ns | 11.0 ns | 1.20x | 1.09x | 1.5x missed, below floor |"
+                "| 10.0 ns | 12.0 ns | 11.0 ns | 1.20x | 1.09x | - | 1.5x missed, below floor |"
             ),
             "{t}"
         );
+    }
+
+    #[test]
+    fn a_target_beyond_the_bound_is_reported_as_such() {
+        // rumqttc 12 ns, the bound 10 ns: 1.2x even with the left-out work free.
+        let mut r = row(Direction::Encode, 11.0, 12.0);
+        r.interleaved =
+            Some(Interleaved::from_samples(&mut [11.0], &mut [12.0], None).with_bound(&mut [10.0]));
+        assert!(!r.target_below_floor(Targets::default()));
+        assert!(r.target_beyond_bound(Targets::default()));
+        let line = summary_line(&[r.clone()], Targets::default());
+        assert!(
+            line.ends_with("(1 more for less than flowsdk would take with the bound's work free)"),
+            "{line}"
+        );
+        let t = table(&[r], Targets::default());
+        assert!(
+            t.contains("| 1.09x | - | 1.20x | 1.5x missed, beyond bound |"),
+            "{t}"
+        );
+        // A bound fast enough leaves the verdict as it was.
+        let mut r = row(Direction::Encode, 11.0, 12.0);
+        r.interleaved =
+            Some(Interleaved::from_samples(&mut [11.0], &mut [12.0], None).with_bound(&mut [4.0]));
+        assert!(!r.target_beyond_bound(Targets::default()));
+        assert!(table(&[r], Targets::default()).contains("| 3.00x | 1.5x MISSED |"));
     }
 }
