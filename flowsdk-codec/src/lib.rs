@@ -69,7 +69,7 @@ pub use packet::{
     Publish, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
     Unsubscribe, Will,
 };
-pub use property::{PayloadFormat, Properties, Property, PropertyId};
+pub use property::{PayloadFormat, Properties, PropertiesIter, Property, PropertyId};
 pub use reason_code::ReasonCode;
 pub use string::{MqttString, MAX_FIELD_LEN};
 pub use topic::{topic_matches, SharedSubscription, TopicFilter, TopicName};

@@ -425,8 +425,40 @@ impl Property {
     }
 
     fn decode(r: &mut Reader) -> Result<Property, CodecError> {
-        use Property::*;
         let id = PropertyId::from_u32(r.vbi("property identifier")?)?;
+        Property::decode_value(id, r)
+    }
+
+    /// Checks the next property as [`Property::decode`] does, with the same errors, and steps
+    /// over it without making a value: strings and binary data are checked in place, so no
+    /// handle on the buffer is taken. Returns the identifier.
+    #[inline]
+    fn check_encoded(r: &mut Reader) -> Result<PropertyId, CodecError> {
+        let id = PropertyId::from_u32(r.vbi("property identifier")?)?;
+        let name = id.name();
+        match id {
+            P::UserProperty => {
+                r.skip_string(name)?;
+                r.skip_string(name)?;
+            }
+            P::ContentType
+            | P::AssignedClientIdentifier
+            | P::AuthenticationMethod
+            | P::ResponseInformation
+            | P::ServerReference
+            | P::ReasonString => r.skip_string(name)?,
+            P::CorrelationData | P::AuthenticationData => r.skip_binary(name)?,
+            // Numbers and flags make no handle; a Response Topic takes the topic checks.
+            _ => {
+                Property::decode_value(id, r)?;
+            }
+        }
+        Ok(id)
+    }
+
+    #[inline]
+    fn decode_value(id: PropertyId, r: &mut Reader) -> Result<Property, CodecError> {
+        use Property::*;
         let name = id.name();
         let flag = |r: &mut Reader| -> Result<bool, CodecError> {
             match r.u8(name)? {
@@ -493,6 +525,12 @@ impl Property {
 /// repeated User Properties [MQTT-3.3.2-18], and an empty list costs no allocation. Typed
 /// getters and setters cover the common properties.
 ///
+/// A decoded block is kept as it arrived: every property was checked when the packet was
+/// decoded, and the block's bytes stay a slice of the received buffer, so decoding makes no
+/// list and no handle per string, and encoding the block again (a packet forwarded unchanged)
+/// is one copy. Reading it ([`Properties::iter`], the getters) parses the values on the way,
+/// as slices of the same buffer; changing it turns it into a list first.
+///
 /// ```
 /// use flowsdk_codec::{Properties, Property};
 /// let mut props = Properties::new();
@@ -501,15 +539,24 @@ impl Property {
 /// assert_eq!(props.message_expiry_interval(), Some(60));
 /// assert_eq!(props.user_properties().next().unwrap(), ("unit", "celsius"));
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone)]
 #[cfg_attr(
     feature = "serde",
     derive(serde::Serialize, serde::Deserialize),
     serde(from = "Vec<Property>", into = "Vec<Property>")
 )]
 pub struct Properties {
-    items: Vec<Property>,
+    repr: Repr,
     summary: Summary,
+}
+
+/// How a [`Properties`] holds its properties.
+#[derive(Clone)]
+enum Repr {
+    /// Values, as built or changed in memory.
+    List(Vec<Property>),
+    /// A decoded block: its bytes without the length prefix, every property checked.
+    Encoded(Bytes),
 }
 
 /// What encoding needs to know about the list, kept up to date as it changes, so that checking
@@ -561,7 +608,13 @@ impl Summary {
 
 impl PartialEq for Properties {
     fn eq(&self, other: &Self) -> bool {
-        self.items == other.items
+        match (&self.repr, &other.repr) {
+            // Strict decoding admits one encoding per list (shortest integers, no padding), so
+            // two decoded blocks hold the same properties exactly when their bytes are equal.
+            (Repr::Encoded(a), Repr::Encoded(b)) => a == b,
+            (Repr::List(a), Repr::List(b)) => a == b,
+            _ => self.iter().eq(other.iter()),
+        }
     }
 }
 
@@ -569,13 +622,29 @@ impl Eq for Properties {}
 
 impl std::hash::Hash for Properties {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.items.hash(state);
+        // The same for both forms of one list, as equality requires.
+        state.write_usize(self.len());
+        for p in self.iter() {
+            p.hash(state);
+        }
+    }
+}
+
+impl std::fmt::Debug for Properties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Default for Properties {
+    fn default() -> Self {
+        Properties::new()
     }
 }
 
 impl From<Properties> for Vec<Property> {
-    fn from(p: Properties) -> Self {
-        p.items
+    fn from(mut p: Properties) -> Self {
+        p.take_list()
     }
 }
 
@@ -584,8 +653,8 @@ macro_rules! getters_setters {
         $(
             #[doc = concat!("The `", stringify!($variant), "` property, if present.")]
             pub fn $get(&self) -> Option<$ty> {
-                self.items.iter().find_map(|p| match p {
-                    Property::$variant(v) => Some(v.clone()),
+                self.iter().find_map(|p| match p {
+                    Property::$variant(v) => Some(v),
                     _ => None,
                 })
             }
@@ -602,7 +671,7 @@ impl Properties {
     /// An empty property list; does not allocate.
     pub const fn new() -> Self {
         Properties {
-            items: Vec::new(),
+            repr: Repr::List(Vec::new()),
             summary: Summary::EMPTY,
         }
     }
@@ -610,23 +679,53 @@ impl Properties {
     /// `true` when there are no properties.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        // Every property present sets its identifier's bit.
+        self.summary.seen == 0
     }
 
     /// Number of properties (each User Property counts once).
     pub fn len(&self) -> usize {
-        self.items.len()
+        match &self.repr {
+            Repr::List(items) => items.len(),
+            Repr::Encoded(block) => raw_entries(block).count(),
+        }
     }
 
-    /// The properties in order.
-    pub fn iter(&self) -> std::slice::Iter<'_, Property> {
-        self.items.iter()
+    /// The properties in order, as values (strings and binary data are slices of the buffer
+    /// the packet was decoded from, not copies).
+    pub fn iter(&self) -> PropertiesIter<'_> {
+        PropertiesIter {
+            inner: match &self.repr {
+                Repr::List(items) => IterInner::List(items.iter()),
+                Repr::Encoded(block) => {
+                    IterInner::Encoded(Reader::new(block.clone(), PacketType::Connect))
+                }
+            },
+        }
+    }
+
+    /// The list, taken out (a decoded block parsed into one); `self` is left empty until the
+    /// caller puts a list back with [`Properties::put_list`].
+    fn take_list(&mut self) -> Vec<Property> {
+        match std::mem::replace(&mut self.repr, Repr::List(Vec::new())) {
+            Repr::List(items) => items,
+            Repr::Encoded(block) => PropertiesIter {
+                inner: IterInner::Encoded(Reader::new(block, PacketType::Connect)),
+            }
+            .collect(),
+        }
+    }
+
+    fn put_list(&mut self, items: Vec<Property>) {
+        self.repr = Repr::List(items);
     }
 
     /// Appends a property. Rules (allowed in which packet, duplicates) are checked at encode time.
     pub fn push(&mut self, property: Property) {
+        let mut items = self.take_list();
         self.summary.add(&property);
-        self.items.push(property);
+        items.push(property);
+        self.put_list(items);
     }
 
     /// Appends a property, returning `self` (for building).
@@ -639,13 +738,18 @@ impl Properties {
     /// Keeps only the properties for which `keep` returns `true` (a broker drops Topic Alias
     /// and Subscription Identifiers before forwarding, for example).
     pub fn retain(&mut self, keep: impl FnMut(&Property) -> bool) {
-        self.items.retain(keep);
-        self.summary = Summary::of(&self.items);
+        let mut items = self.take_list();
+        items.retain(keep);
+        self.summary = Summary::of(&items);
+        self.put_list(items);
     }
 
     /// The first property with identifier `id`.
-    pub fn get(&self, id: PropertyId) -> Option<&Property> {
-        self.items.iter().find(|p| p.id() == id)
+    pub fn get(&self, id: PropertyId) -> Option<Property> {
+        if self.summary.seen & id.bit() == 0 {
+            return None;
+        }
+        self.iter().find(|p| p.id() == id)
     }
 
     /// Removes every property with identifier `id`, then appends `property` if given.
@@ -676,16 +780,31 @@ impl Properties {
 
     /// The User Properties in order, as `(name, value)`.
     pub fn user_properties(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.items.iter().filter_map(|p| match p {
+        let (list, block): (&[Property], &[u8]) = match &self.repr {
+            Repr::List(items) => (items, &[]),
+            Repr::Encoded(block) => (&[], block),
+        };
+        let listed = list.iter().filter_map(|p| match p {
             Property::UserProperty(k, v) => Some((k.as_str(), v.as_str())),
             _ => None,
-        })
+        });
+        // In a decoded block, read in place: two strings, each a length and its bytes, checked
+        // when the packet was decoded.
+        let encoded = raw_entries(block).filter_map(|(id, value)| {
+            if id != PropertyId::UserProperty {
+                return None;
+            }
+            let (name, rest) = split_string(value)?;
+            let (value, _) = split_string(rest)?;
+            Some((name, value))
+        });
+        listed.chain(encoded)
     }
 
     /// The Subscription Identifiers in order (a PUBLISH carries one per matching subscription).
     pub fn subscription_identifiers(&self) -> impl Iterator<Item = u32> + '_ {
-        self.items.iter().filter_map(|p| match p {
-            Property::SubscriptionIdentifier(v) => Some(*v),
+        self.iter().filter_map(|p| match p {
+            Property::SubscriptionIdentifier(v) => Some(v),
             _ => None,
         })
     }
@@ -727,8 +846,8 @@ impl Properties {
     /// [`CodecError::InvalidPropertyValue`], [`CodecError::AuthDataWithoutMethod`].
     pub fn validate(&self, scope: Option<PacketType>) -> Result<(), CodecError> {
         let mut seen = 0u64;
-        for p in &self.items {
-            check_one(p, scope, &mut seen)?;
+        for p in self.iter() {
+            check_one(&p, scope, &mut seen)?;
         }
         check_auth_pair(seen)
     }
@@ -759,8 +878,8 @@ impl Properties {
     fn checked_len_in_full(&self, scope: Option<PacketType>) -> Result<usize, CodecError> {
         let mut seen = 0u64;
         let mut len = 0usize;
-        for p in &self.items {
-            check_one(p, scope, &mut seen)?;
+        for p in self.iter() {
+            check_one(&p, scope, &mut seen)?;
             len += p.encoded_len()?;
         }
         check_auth_pair(seen)?;
@@ -773,8 +892,13 @@ impl Properties {
     /// Writes the length prefix and properties. `len` is the value `checked_len` returned.
     pub(crate) fn encode_block(&self, len: usize, out: &mut BytesMut) {
         put_vbi(len as u32, out);
-        for p in &self.items {
-            p.encode(out);
+        match &self.repr {
+            Repr::List(items) => {
+                for p in items {
+                    p.encode(out);
+                }
+            }
+            Repr::Encoded(block) => out.put_slice(block),
         }
     }
 
@@ -797,33 +921,30 @@ impl Properties {
         len: usize,
         scope: Option<PacketType>,
     ) -> Result<Properties, CodecError> {
-        r.within(len, "properties", |sub| {
-            // A property takes at least two bytes; room for up to eight saves the
-            // reallocations of a growing vector in the usual blocks, without trusting `len`
-            // for more.
-            let mut props = Vec::with_capacity((len / 2).min(8));
+        let start = r.position();
+        let (seen, repeated) = r.within(len, "properties", |sub| {
             let mut seen = 0u64;
             let mut repeated = 0u64;
             while sub.has_remaining() {
-                // `Property::decode` checked the value already; `check_one` would again.
-                let p = Property::decode(sub)?;
-                repeated |= seen & p.id().bit();
-                check_placement(p.id(), scope, &mut seen)?;
-                props.push(p);
+                // Checked in place, as `Property::decode` would check it; nothing is made.
+                let id = Property::check_encoded(sub)?;
+                repeated |= seen & id.bit();
+                check_placement(id, scope, &mut seen)?;
             }
-            check_auth_pair(seen)?;
-            // Every value was checked, and strict decoding admits only shortest encodings, so
-            // the block's length is the properties' encoded length.
-            let summary = Summary {
-                len: u32::try_from(len).unwrap_or(u32::MAX),
-                seen,
-                repeated,
-                invalid: false,
-            };
-            Ok(Properties {
-                items: props,
-                summary,
-            })
+            Ok((seen, repeated))
+        })?;
+        check_auth_pair(seen)?;
+        // Every value was checked, and strict decoding admits only shortest encodings, so the
+        // block's length is the properties' encoded length.
+        let summary = Summary {
+            len: u32::try_from(len).unwrap_or(u32::MAX),
+            seen,
+            repeated,
+            invalid: false,
+        };
+        Ok(Properties {
+            repr: Repr::Encoded(r.since(start)),
+            summary,
         })
     }
 
@@ -887,7 +1008,10 @@ fn check_auth_pair(seen: u64) -> Result<(), CodecError> {
 impl From<Vec<Property>> for Properties {
     fn from(items: Vec<Property>) -> Self {
         let summary = Summary::of(&items);
-        Properties { items, summary }
+        Properties {
+            repr: Repr::List(items),
+            summary,
+        }
     }
 }
 
@@ -900,17 +1024,106 @@ impl FromIterator<Property> for Properties {
 impl IntoIterator for Properties {
     type Item = Property;
     type IntoIter = std::vec::IntoIter<Property>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.items.into_iter()
+    fn into_iter(mut self) -> Self::IntoIter {
+        self.take_list().into_iter()
     }
 }
 
 impl<'a> IntoIterator for &'a Properties {
-    type Item = &'a Property;
-    type IntoIter = std::slice::Iter<'a, Property>;
+    type Item = Property;
+    type IntoIter = PropertiesIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
-        self.items.iter()
+        self.iter()
     }
+}
+
+/// The properties of a [`Properties`] in order, as values: see [`Properties::iter`].
+pub struct PropertiesIter<'a> {
+    inner: IterInner<'a>,
+}
+
+enum IterInner<'a> {
+    List(std::slice::Iter<'a, Property>),
+    /// A decoded block, parsed as it is read.
+    Encoded(Reader),
+}
+
+impl Iterator for PropertiesIter<'_> {
+    type Item = Property;
+
+    fn next(&mut self) -> Option<Property> {
+        match &mut self.inner {
+            IterInner::List(items) => items.next().cloned(),
+            IterInner::Encoded(r) => {
+                if !r.has_remaining() {
+                    return None;
+                }
+                // The block was checked when it was decoded, so this reads every property; an
+                // error would end the iteration rather than panic.
+                let p = Property::decode(r).ok();
+                if p.is_none() {
+                    self.inner = IterInner::List([].iter());
+                }
+                p
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for PropertiesIter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PropertiesIter").finish_non_exhaustive()
+    }
+}
+
+/// The properties of a checked block in place: identifier and the bytes of the value (for a
+/// string, its length prefix too; for a User Property, both strings). Stops at anything it
+/// cannot read, which a checked block does not hold.
+fn raw_entries(block: &[u8]) -> impl Iterator<Item = (PropertyId, &[u8])> + '_ {
+    let mut rest = block;
+    std::iter::from_fn(move || {
+        let (&first, after) = rest.split_first()?;
+        // Every identifier is below 128: one byte.
+        let id = PropertyId::from_u32(u32::from(first)).ok()?;
+        let string = |b: &[u8]| -> Option<usize> {
+            let len = u16::from_be_bytes([*b.first()?, *b.get(1)?]);
+            Some(2 + usize::from(len))
+        };
+        let len = match id {
+            P::PayloadFormatIndicator
+            | P::RequestProblemInformation
+            | P::RequestResponseInformation
+            | P::MaximumQoS
+            | P::RetainAvailable
+            | P::WildcardSubscriptionAvailable
+            | P::SubscriptionIdentifierAvailable
+            | P::SharedSubscriptionAvailable => 1,
+            P::ServerKeepAlive | P::ReceiveMaximum | P::TopicAliasMaximum | P::TopicAlias => 2,
+            P::MessageExpiryInterval
+            | P::SessionExpiryInterval
+            | P::WillDelayInterval
+            | P::MaximumPacketSize => 4,
+            P::SubscriptionIdentifier => after.iter().position(|b| b & 0x80 == 0)? + 1,
+            P::UserProperty => {
+                let name = string(after)?;
+                name + string(after.get(name..)?)?
+            }
+            _ => string(after)?,
+        };
+        if len > after.len() {
+            return None;
+        }
+        let (value, next) = after.split_at(len);
+        rest = next;
+        Some((id, value))
+    })
+}
+
+/// A checked string field in place: the string, and what follows it.
+fn split_string(field: &[u8]) -> Option<(&str, &[u8])> {
+    let len = usize::from(u16::from_be_bytes([*field.first()?, *field.get(1)?]));
+    let bytes = field.get(2..2 + len)?;
+    Some((std::str::from_utf8(bytes).ok()?, &field[2 + len..]))
 }
 
 #[cfg(test)]
@@ -986,11 +1199,11 @@ mod representation_tests {
     fn packets_stay_small() {
         let word = std::mem::size_of::<usize>();
         // A `Packet` is as large as its largest variant; `Connect` is boxed so that this is
-        // `Publish`: two `Bytes` handles, the properties (a list and its summary) and a few
-        // flags.
-        assert!(std::mem::size_of::<Properties>() <= 6 * word);
+        // `Publish`: two `Bytes` handles, the properties (a list or a decoded block, in the
+        // space of one `Bytes`, and a summary) and a few flags.
+        assert!(std::mem::size_of::<Properties>() <= 7 * word);
         assert!(std::mem::size_of::<Packet>() <= std::mem::size_of::<Publish>() + word);
-        assert!(std::mem::size_of::<Publish>() <= 15 * word);
+        assert!(std::mem::size_of::<Publish>() <= 16 * word);
     }
 
     #[test]
@@ -998,15 +1211,190 @@ mod representation_tests {
         let mut props = Properties::new().with(Property::TopicAlias(3));
         assert!(!props.is_empty());
         props.retain(|_| false);
-        assert!(props.is_empty() && props.items.is_empty());
+        assert!(props.is_empty() && props.iter().next().is_none());
         assert_eq!(props, Properties::new());
         props.set_topic_alias(Some(4));
         props.set_topic_alias(None);
-        assert!(props.is_empty() && props.items.is_empty());
+        assert!(props.is_empty() && props.iter().next().is_none());
         assert!(Properties::from(Vec::new()).is_empty());
         assert_eq!(
             Properties::new().checked_len(Some(PacketType::Publish)),
             Ok(0)
         );
+    }
+}
+
+#[cfg(test)]
+mod encoded_block_tests {
+    use super::*;
+
+    /// One property of every kind, each valid in a CONNACK or a PUBLISH, with strings that
+    /// are not all ASCII.
+    fn every_kind() -> Vec<Property> {
+        let s = |v: &str| MqttString::new(v).unwrap();
+        vec![
+            Property::PayloadFormatIndicator(PayloadFormat::Utf8),
+            Property::MessageExpiryInterval(60),
+            Property::ContentType(s("text/plain; charset=\u{fc}tf-8")),
+            Property::ResponseTopic(TopicName::new("reply/\u{e9}").unwrap()),
+            Property::CorrelationData(Bytes::from_static(&[0, 1, 2, 0xFF])),
+            Property::SubscriptionIdentifier(268_435_455),
+            Property::SubscriptionIdentifier(1),
+            Property::SessionExpiryInterval(u32::MAX),
+            Property::AssignedClientIdentifier(s("client-7")),
+            Property::ServerKeepAlive(30),
+            Property::AuthenticationMethod(s("SCRAM-SHA-1")),
+            Property::AuthenticationData(Bytes::new()),
+            Property::RequestProblemInformation(true),
+            Property::WillDelayInterval(5),
+            Property::RequestResponseInformation(false),
+            Property::ResponseInformation(s("")),
+            Property::ServerReference(s("other:1883")),
+            Property::ReasonString(s("because")),
+            Property::ReceiveMaximum(10),
+            Property::TopicAliasMaximum(65_535),
+            Property::TopicAlias(2),
+            Property::MaximumQoS(QoS::AtLeastOnce),
+            Property::RetainAvailable(true),
+            Property::UserProperty(s("k\u{1F600}"), s("")),
+            Property::UserProperty(s("k"), s("v2")),
+            Property::MaximumPacketSize(1024),
+            Property::WildcardSubscriptionAvailable(false),
+            Property::SubscriptionIdentifierAvailable(true),
+            Property::SharedSubscriptionAvailable(true),
+        ]
+    }
+
+    /// `items` encoded, then decoded without a scope check, as a decoder keeps it.
+    fn decoded(items: &[Property]) -> Properties {
+        let list = Properties::from(items.to_vec());
+        // No packet allows every identifier, so the length is the summary's, unchecked.
+        let len = list.summary.len as usize;
+        let mut out = BytesMut::new();
+        list.encode_block(len, &mut out);
+        let mut r = Reader::new(out.freeze(), PacketType::Publish);
+        let len = r.vbi("property length").unwrap() as usize;
+        // Check each property in place, as the decoder does, but leave out where it may
+        // appear; the summary is the list's.
+        let start = r.position();
+        r.within(len, "properties", |sub| {
+            while sub.has_remaining() {
+                Property::check_encoded(sub)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        Properties {
+            repr: Repr::Encoded(r.since(start)),
+            summary: list.summary,
+        }
+    }
+
+    #[test]
+    fn a_decoded_block_reads_as_the_list_it_was_made_from() {
+        let items = every_kind();
+        let list = Properties::from(items.clone());
+        let block = decoded(&items);
+        assert!(matches!(block.repr, Repr::Encoded(_)));
+        assert_eq!(block.iter().collect::<Vec<_>>(), items);
+        assert_eq!(block.len(), items.len());
+        assert_eq!(block, list);
+        assert_eq!(list, block);
+        assert_eq!(format!("{block:?}"), format!("{list:?}"));
+        use std::hash::BuildHasher;
+        let state = std::hash::RandomState::new();
+        assert_eq!(state.hash_one(&block), state.hash_one(&list));
+        assert_eq!(
+            block.user_properties().collect::<Vec<_>>(),
+            list.user_properties().collect::<Vec<_>>()
+        );
+        assert_eq!(block.user_properties().count(), 2);
+        assert_eq!(
+            block.subscription_identifiers().collect::<Vec<_>>(),
+            vec![268_435_455, 1]
+        );
+        for id in PropertyId::all() {
+            assert_eq!(block.get(*id), list.get(*id), "{id:?}");
+        }
+        assert_eq!(block.content_type(), list.content_type());
+        assert_eq!(block.maximum_packet_size(), Some(1024));
+        assert_eq!(Vec::from(block.clone()), items);
+        assert_eq!(block.clone().into_iter().collect::<Vec<_>>(), items);
+        // Written again, the block is the same bytes as the list.
+        for scope in [None, Some(PacketType::Publish), Some(PacketType::ConnAck)] {
+            assert_eq!(
+                block.checked_len(scope),
+                list.checked_len(scope),
+                "{scope:?}"
+            );
+        }
+        let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
+        block.encode_block(block.summary.len as usize, &mut a);
+        list.encode_block(list.summary.len as usize, &mut b);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn changing_a_decoded_block_makes_it_a_list() {
+        let items = every_kind();
+        let mut block = decoded(&items);
+        block.set_topic_alias(Some(9));
+        assert!(matches!(block.repr, Repr::List(_)));
+        let mut expected: Vec<Property> = items
+            .iter()
+            .filter(|p| p.id() != PropertyId::TopicAlias)
+            .cloned()
+            .collect();
+        expected.push(Property::TopicAlias(9));
+        assert_eq!(block, Properties::from(expected.clone()));
+        assert_eq!(block.summary.len, Properties::from(expected).summary.len);
+        let mut block = decoded(&items);
+        block.retain(|p| p.id() == PropertyId::UserProperty);
+        assert_eq!(block.len(), 2);
+        assert!(!decoded(&items).is_empty());
+        assert!(decoded(&[]).is_empty());
+    }
+
+    #[test]
+    fn checking_in_place_agrees_with_decoding_on_any_bytes() {
+        // Every identifier byte, followed by value bytes that reach each rule: short reads,
+        // zero and out-of-range numbers, flags above 1, string lengths past the end, invalid
+        // UTF-8, U+0000, wildcards in a Response Topic, and long variable byte integers.
+        let tails: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![0],
+            vec![1],
+            vec![2],
+            vec![0, 0],
+            vec![0, 1],
+            vec![0, 0, 0, 0],
+            vec![0, 0, 0, 1],
+            vec![0x80, 0x80, 0x80, 0x80, 0x01],
+            vec![0xFF, 0xFF, 0xFF, 0x7F],
+            vec![0x80, 0x00],
+            vec![0, 1, b'a', 0, 1, b'b'],
+            vec![0, 1, b'a', 0, 5, b'b'],
+            vec![0, 2, 0xC3, 0x28],
+            vec![0, 2, b'a', 0],
+            vec![0, 3, b'a', b'/', b'+'],
+            vec![0, 1, b'#'],
+            vec![0, 3, 0xE2, 0x82, 0xAC, 0, 1, 0x80],
+            vec![0, 9, b'a'],
+        ];
+        let mut ids: Vec<u8> = (0..=0x30).collect();
+        ids.extend([0x7F, 0x80, 0xFF]);
+        for &id in &ids {
+            for tail in &tails {
+                let bytes = Bytes::from([&[id][..], tail].concat());
+                let mut a = Reader::new(bytes.clone(), PacketType::Publish);
+                let mut b = Reader::new(bytes.clone(), PacketType::Publish);
+                let checked = Property::check_encoded(&mut a);
+                let decoded = Property::decode(&mut b).map(|p| p.id());
+                assert_eq!(checked, decoded, "{bytes:?}");
+                if checked.is_ok() {
+                    assert_eq!(a.position(), b.position(), "{bytes:?}");
+                }
+            }
+        }
     }
 }

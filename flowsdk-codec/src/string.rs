@@ -49,13 +49,7 @@ impl MqttString {
     /// [`CodecError::FieldTooLong`], each naming `field`.
     #[inline]
     pub fn from_bytes(bytes: Bytes, field: &'static str) -> Result<Self, CodecError> {
-        // Most strings on the wire are ASCII: one branch-free pass proves valid UTF-8 and no
-        // U+0000 together. Anything else takes the full checks, which name the broken rule.
-        if bytes.len() <= MAX_FIELD_LEN && is_ascii_without_nul(&bytes) {
-            return Ok(MqttString(bytes));
-        }
-        let s = std::str::from_utf8(&bytes).map_err(|_| CodecError::InvalidUtf8 { field })?;
-        check_str(s, field)?;
+        check_bytes(&bytes, field)?;
         Ok(MqttString(bytes))
     }
 
@@ -160,6 +154,19 @@ fn all_words(bytes: &[u8], bad: impl Fn(u64) -> u64) -> bool {
     }
     let any = bytes.chunks_exact(8).fold(0, |any, w| any | bad(word(w)));
     any | bad(word(&bytes[len - 8..])) == 0
+}
+
+/// The rules of [`MqttString::from_bytes`], on borrowed bytes: what a decoder checks when it
+/// keeps the encoded field rather than a string value.
+#[inline]
+pub(crate) fn check_bytes(bytes: &[u8], field: &'static str) -> Result<(), CodecError> {
+    // Most strings on the wire are ASCII: one branch-free pass proves valid UTF-8 and no
+    // U+0000 together. Anything else takes the full checks, which name the broken rule.
+    if bytes.len() <= MAX_FIELD_LEN && is_ascii_without_nul(bytes) {
+        return Ok(());
+    }
+    let s = std::str::from_utf8(bytes).map_err(|_| CodecError::InvalidUtf8 { field })?;
+    check_str(s, field)
 }
 
 pub(crate) fn check_str(s: &str, field: &'static str) -> Result<(), CodecError> {

@@ -228,6 +228,31 @@ impl Reader {
         MqttString::from_bytes(bytes, field)
     }
 
+    /// Checks the next UTF-8 Encoded String as [`Reader::string`] does, and steps over it
+    /// without taking a handle on it.
+    #[inline]
+    pub(crate) fn skip_string(&mut self, field: &'static str) -> Result<(), CodecError> {
+        let len = self.u16(field)? as usize;
+        let s = self.take(len, field)?;
+        crate::string::check_bytes(s, field)
+    }
+    /// Steps over the next Binary Data field, as [`Reader::binary`] reads it.
+    #[inline]
+    pub(crate) fn skip_binary(&mut self, field: &'static str) -> Result<(), CodecError> {
+        let len = self.u16(field)? as usize;
+        self.take(len, field).map(|_| ())
+    }
+    /// The read position, for [`Reader::since`].
+    #[inline]
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+    /// A zero-copy slice of what was read since `start` (a [`Reader::position`]).
+    #[inline]
+    pub(crate) fn since(&self, start: usize) -> Bytes {
+        self.buf.slice(start..self.pos)
+    }
+
     /// Runs `read` over the next `len` bytes (a property block) as if they were all there
     /// is; `read` must consume them. Bounding this reader, rather than handing out a second one
     /// over a slice, saves two atomic reference-count updates per block.

@@ -405,7 +405,7 @@ fn check_property_values(props: &Properties, scope: Option<PacketType>) {
         "decoded {props:?} break a rule in {scope:?}"
     );
     for p in props {
-        match p {
+        match &p {
             Property::ContentType(s)
             | Property::AssignedClientIdentifier(s)
             | Property::AuthenticationMethod(s)
