@@ -456,7 +456,9 @@ impl Property {
         Ok(id)
     }
 
-    #[inline]
+    // Always inlined: in `check_encoded` only the number and flag arms remain, and the value
+    // they make is dropped at once, so no `Property` is built there.
+    #[inline(always)]
     fn decode_value(id: PropertyId, r: &mut Reader) -> Result<Property, CodecError> {
         use Property::*;
         let name = id.name();
@@ -923,13 +925,20 @@ impl Properties {
     ) -> Result<Properties, CodecError> {
         let start = r.position();
         let (seen, repeated) = r.within(len, "properties", |sub| {
+            let allowed = allowed_mask(scope);
             let mut seen = 0u64;
             let mut repeated = 0u64;
             while sub.has_remaining() {
                 // Checked in place, as `Property::decode` would check it; nothing is made.
                 let id = Property::check_encoded(sub)?;
-                repeated |= seen & id.bit();
-                check_placement(id, scope, &mut seen)?;
+                let bit = id.bit();
+                if allowed & bit == 0 || seen & bit != 0 {
+                    // Not allowed here, or repeated: `check_placement` says which, and whether
+                    // the repetition is allowed.
+                    repeated |= seen & bit;
+                    check_placement(id, scope, &mut seen)?;
+                }
+                seen |= bit;
             }
             Ok((seen, repeated))
         })?;
