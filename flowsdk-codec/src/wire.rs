@@ -187,6 +187,14 @@ impl Reader {
 
     #[inline]
     pub(crate) fn vbi(&mut self, field: &'static str) -> Result<u32, CodecError> {
+        // Values below 128 (every property identifier, most lengths) are one byte, and one
+        // byte without the continuation bit is always a valid, shortest encoding.
+        if let Some(&byte) = self.buf[..self.end].get(self.pos) {
+            if byte < 0x80 {
+                self.pos += 1;
+                return Ok(u32::from(byte));
+            }
+        }
         match decode_variable_byte_integer(&self.buf[self.pos..self.end])? {
             Some((value, len)) => {
                 self.pos += len;
