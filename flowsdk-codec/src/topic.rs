@@ -133,6 +133,7 @@ impl TopicFilter {
     ///
     /// # Errors
     /// As [`TopicFilter::new`].
+    #[inline]
     pub fn try_from_string(filter: MqttString) -> Result<Self, CodecError> {
         check_topic_filter(&filter)?;
         Ok(TopicFilter(filter))
