@@ -699,9 +699,7 @@ impl Properties {
         PropertiesIter {
             inner: match &self.repr {
                 Repr::List(items) => IterInner::List(items.iter()),
-                Repr::Encoded(block) => {
-                    IterInner::Encoded(Reader::new(block.clone(), PacketType::Connect))
-                }
+                Repr::Encoded(block) => return PropertiesIter::encoded(block.clone()),
             },
         }
     }
@@ -711,10 +709,7 @@ impl Properties {
     fn take_list(&mut self) -> Vec<Property> {
         match std::mem::replace(&mut self.repr, Repr::List(Vec::new())) {
             Repr::List(items) => items,
-            Repr::Encoded(block) => PropertiesIter {
-                inner: IterInner::Encoded(Reader::new(block, PacketType::Connect)),
-            }
-            .collect(),
+            Repr::Encoded(block) => PropertiesIter::encoded(block).collect(),
         }
     }
 
@@ -1049,6 +1044,15 @@ impl<'a> IntoIterator for &'a Properties {
 /// The properties of a [`Properties`] in order, as values: see [`Properties::iter`].
 pub struct PropertiesIter<'a> {
     inner: IterInner<'a>,
+}
+
+impl PropertiesIter<'_> {
+    /// Parses a checked block as it is read.
+    fn encoded(block: Bytes) -> Self {
+        PropertiesIter {
+            inner: IterInner::Encoded(Reader::new(block, PacketType::Connect)),
+        }
+    }
 }
 
 enum IterInner<'a> {
