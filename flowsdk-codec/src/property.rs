@@ -696,11 +696,11 @@ impl Properties {
     /// The properties in order, as values (strings and binary data are slices of the buffer
     /// the packet was decoded from, not copies).
     pub fn iter(&self) -> PropertiesIter<'_> {
-        PropertiesIter {
-            inner: match &self.repr {
-                Repr::List(items) => IterInner::List(items.iter()),
-                Repr::Encoded(block) => return PropertiesIter::encoded(block.clone()),
+        match &self.repr {
+            Repr::List(items) => PropertiesIter {
+                inner: IterInner::List(items.iter()),
             },
+            Repr::Encoded(block) => PropertiesIter::encoded(block.clone()),
         }
     }
 
